@@ -1,0 +1,363 @@
+// The reverse-mode engine: recording nodes, the backward pass, and graph destruction.
+#include "autograd/engine.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+
+#include "autograd/detail/impl.hpp"
+#include "autograd/ops/elementwise.hpp"
+
+namespace xg {
+
+using detail::BackwardCtx;
+using detail::Edge;
+using detail::Node;
+using detail::TensorImpl;
+
+namespace detail {
+
+bool any_requires_grad(std::initializer_list<Tensor> inputs) {
+  for (const auto& t : inputs) {
+    if (t.requires_grad()) return true;
+  }
+  return false;
+}
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  for (const auto& t : inputs) {
+    if (t.requires_grad()) return true;
+  }
+  return false;
+}
+
+void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn,
+            bool save_output) {
+  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->edges.reserve(inputs.size());
+  for (const auto& t : inputs) {
+    Edge e;
+    if (t.requires_grad()) {
+      if (t.impl()->grad_fn) {
+        e.node = t.impl()->grad_fn;
+      } else {
+        e.leaf = t.impl_ptr();
+      }
+      e.shape = t.shape();
+      e.dtype = t.dtype();
+    }
+    node->edges.push_back(std::move(e));
+  }
+  node->backward = std::move(fn);
+  if (save_output) node->saved_output = out.impl()->storage;
+  node->out_shape = out.shape();
+  node->out_dtype = out.dtype();
+  out.impl()->grad_fn = std::move(node);
+  out.impl()->requires_grad = true;
+}
+
+Tensor BackwardCtx::output() const {
+  if (!node.saved_output) {
+    throw GraphError(std::string(node.name) + ": backward asked for the output, which the op "
+                     "did not save (record with save_output = true)");
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = node.saved_output;
+  impl->shape = node.out_shape;
+  impl->numel = shape_numel(node.out_shape);
+  impl->dtype = node.out_dtype;
+  impl->requires_grad = true;
+  impl->grad_fn = node.shared_from_this();
+  return Tensor(std::move(impl));
+}
+
+// Note [iterative destruction]
+// Destroying the last handle to a long chain would destroy Node 1, whose edge destroys
+// Node 2, and so on: one stack frame per op, a crash for 10^6 ops. Instead, a Node being
+// destroyed while another destruction is in progress on this thread only moves its
+// members (edges, closure, with whatever they own) into a queue; the outermost destructor
+// drains the queue in a loop, so the stack depth stays constant.
+namespace {
+struct Remains {
+  std::vector<Edge> edges;
+  BackwardFn backward;
+};
+thread_local bool destroying = false;
+thread_local std::vector<Remains> destroy_queue;
+}  // namespace
+
+Node::~Node() {
+  if (destroying) {
+    destroy_queue.push_back({std::move(edges), std::move(backward)});
+    return;
+  }
+  destroying = true;
+  {
+    Remains own{std::move(edges), std::move(backward)};
+  }
+  while (!destroy_queue.empty()) {
+    Remains r = std::move(destroy_queue.back());
+    destroy_queue.pop_back();
+    // r dies here; nodes it owned alone push their own remains onto the queue.
+  }
+  destroying = false;
+}
+
+}  // namespace detail
+
+namespace {
+
+// Nodes reachable from the roots in an order where every node comes before the nodes of
+// its inputs; also counts, for each node, how many edges lead into it (its `pending`).
+std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
+  std::vector<Node*> order;
+  std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to visit
+  std::unordered_map<Node*, bool> visited;
+  for (Node* root : roots) {
+    if (visited.count(root)) continue;
+    visited[root] = true;
+    stack.emplace_back(root, 0);
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next < node->edges.size()) {
+        Node* child = node->edges[next++].node.get();
+        if (child == nullptr) continue;
+        ++child->pending;
+        if (!visited.count(child)) {
+          visited[child] = true;
+          stack.emplace_back(child, 0);
+        }
+      } else {
+        order.push_back(node);
+        stack.pop_back();
+      }
+    }
+  }
+  // Post-order lists inputs before outputs; backward needs the reverse.
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
+void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? slot + g : g; }
+
+// The gradient `g` an op produced for one input, checked and reduced to the input's shape.
+Tensor fit_gradient(const Node& node, std::size_t i, Tensor g) {
+  const Edge& e = node.edges[i];
+  if (g.dtype() != e.dtype) {
+    throw GraphError(std::string(node.name) + " backward: gradient for input " +
+                     std::to_string(i) + " has dtype " + std::string(dtype_name(g.dtype())) +
+                     ", the input has " + std::string(dtype_name(e.dtype)));
+  }
+  if (g.shape() == e.shape) return g;
+  // A broadcast input receives the sum over the axes it was broadcast along.
+  try {
+    if (detail::broadcast_shapes(node.name, e.shape, g.shape()) == g.shape()) {
+      return detail::sum_to(g, e.shape);
+    }
+  } catch (const ShapeError&) {
+  }
+  throw GraphError(std::string(node.name) + " backward: gradient for input " +
+                   std::to_string(i) + " has shape " + shape_str(g.shape()) +
+                   ", which does not reduce to the input's shape " + shape_str(e.shape));
+}
+
+struct Capture {
+  std::unordered_map<const TensorImpl*, std::size_t> leaves;  // leaf input -> result slot
+  std::unordered_map<const Node*, std::size_t> nodes;         // non-leaf input -> result slot
+  std::vector<Tensor>* results = nullptr;
+};
+
+// Runs the chain rule from roots (with their gradients). Leaf gradients go into .grad
+// unless `capture` is given, in which case the gradients of the captured tensors are
+// collected instead and nothing is accumulated into .grad.
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+                  bool retain_graph, bool create_graph, Capture* capture) {
+  std::optional<NoGradGuard> no_grad;
+  std::optional<EnableGradGuard> enable_grad;
+  if (create_graph) {
+    enable_grad.emplace();
+  } else {
+    no_grad.emplace();
+  }
+
+  auto deliver_leaf = [&](const std::shared_ptr<TensorImpl>& leaf, const Tensor& g) {
+    if (capture) {
+      auto it = capture->leaves.find(leaf.get());
+      if (it != capture->leaves.end()) accumulate((*capture->results)[it->second], g);
+      return;
+    }
+    Tensor& slot = leaf->grad;
+    if (!slot.defined()) {
+      // Own the buffer: g may alias another tensor (add's backward passes its input on).
+      slot = create_graph ? g : g.detach().clone();
+    } else if (create_graph) {
+      slot = slot + g;
+    } else {
+      Tensor sum = slot + g;
+      slot = sum;
+    }
+  };
+
+  std::vector<Node*> root_nodes;
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const auto& impl = roots[i].impl_ptr();
+    if (impl->grad_fn) {
+      root_nodes.push_back(impl->grad_fn.get());
+    } else {
+      deliver_leaf(impl, root_grads[i]);
+    }
+  }
+  if (root_nodes.empty()) return;
+
+  std::vector<Node*> order = topological_order(root_nodes);
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    if (Node* n = roots[i].impl()->grad_fn.get()) accumulate(n->grad_accum, root_grads[i]);
+  }
+  // Keep every node alive during the pass even if releasing closures drops owners.
+  std::vector<std::shared_ptr<Node>> keep;
+  keep.reserve(order.size());
+  for (Node* n : order) keep.push_back(n->shared_from_this());
+
+  try {
+    for (Node* node : order) {
+      Tensor g = std::move(node->grad_accum);
+      node->grad_accum = Tensor();
+      node->pending = 0;
+      if (capture) {
+        auto it = capture->nodes.find(node);
+        if (it != capture->nodes.end() && g.defined()) {
+          accumulate((*capture->results)[it->second], g);
+        }
+      }
+      if (!g.defined()) continue;
+      if (!node->backward) {
+        throw GraphError(std::string(node->name) +
+                         ": trying to backward through the graph a second time, but its saved "
+                         "values were freed by the first backward; pass "
+                         "{.retain_graph = true} to the first backward() if you need to call it "
+                         "again");
+      }
+      std::vector<Tensor> grads = node->backward(BackwardCtx{g, *node});
+      if (grads.size() != node->edges.size()) {
+        throw GraphError(std::string(node->name) + " backward: returned " +
+                         std::to_string(grads.size()) + " gradients for " +
+                         std::to_string(node->edges.size()) + " inputs");
+      }
+      for (std::size_t i = 0; i < grads.size(); ++i) {
+        const Edge& e = node->edges[i];
+        if (!e.active() || !grads[i].defined()) continue;
+        Tensor gi = fit_gradient(*node, i, std::move(grads[i]));
+        if (e.node) {
+          accumulate(e.node->grad_accum, gi);
+        } else {
+          deliver_leaf(e.leaf, gi);
+        }
+      }
+      if (!retain_graph) {
+        node->backward = nullptr;
+        node->saved_output.reset();
+      }
+    }
+  } catch (...) {
+    for (Node* n : order) {
+      n->grad_accum = Tensor();
+      n->pending = 0;
+    }
+    throw;
+  }
+}
+
+Tensor default_root_grad(const char* op, const Tensor& root) {
+  if (root.numel() != 1) {
+    throw GraphError(std::string(op) + ": grad can be implicitly created only for tensors "
+                     "with one element, but the output has shape " + shape_str(root.shape()) +
+                     "; pass a gradient of that shape");
+  }
+  return ones_like(root);
+}
+
+void check_root(const char* op, const Tensor& root) {
+  detail::check_defined(op, root);
+  if (!root.requires_grad()) {
+    throw GraphError(std::string(op) + ": the tensor of shape " + shape_str(root.shape()) +
+                     " does not require grad and has no grad_fn (did you forget "
+                     "requires_grad = true on an input, or compute it under NoGradGuard?)");
+  }
+}
+
+void check_root_grad(const char* op, const Tensor& root, const Tensor& g) {
+  detail::check_defined(op, g);
+  if (g.shape() != root.shape() || g.dtype() != root.dtype()) {
+    throw ShapeError(std::string(op) + ": gradient of shape " + shape_str(g.shape()) + " (" +
+                     std::string(dtype_name(g.dtype())) + ") does not match the output's " +
+                     shape_str(root.shape()) + " (" + std::string(dtype_name(root.dtype())) +
+                     ")");
+  }
+}
+
+}  // namespace
+
+void Tensor::backward(const BackwardOptions& opts) const {
+  check_root("backward", *this);
+  run_backward({*this}, {default_root_grad("backward", *this)},
+               opts.retain_graph || opts.create_graph, opts.create_graph, nullptr);
+}
+
+void Tensor::backward(const Tensor& gradient, const BackwardOptions& opts) const {
+  check_root("backward", *this);
+  check_root_grad("backward", *this, gradient);
+  run_backward({*this}, {gradient}, opts.retain_graph || opts.create_graph, opts.create_graph,
+               nullptr);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const GradOptions& opts) {
+  std::vector<Tensor> grad_outputs;
+  for (const auto& o : outputs) {
+    check_root("grad", o);
+    grad_outputs.push_back(default_root_grad("grad", o));
+  }
+  return grad(outputs, inputs, grad_outputs, opts);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, const GradOptions& opts) {
+  if (outputs.size() != grad_outputs.size()) {
+    throw ValueError("grad: " + std::to_string(outputs.size()) + " outputs but " +
+                     std::to_string(grad_outputs.size()) + " output gradients");
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    check_root("grad", outputs[i]);
+    check_root_grad("grad", outputs[i], grad_outputs[i]);
+  }
+  std::vector<Tensor> results(inputs.size());
+  Capture capture;
+  capture.results = &results;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    detail::check_defined("grad", t);
+    if (!t.requires_grad()) {
+      throw GraphError("grad: input " + std::to_string(i) + " of shape " +
+                       shape_str(t.shape()) + " does not require grad");
+    }
+    if (t.impl()->grad_fn) {
+      capture.nodes[t.impl()->grad_fn.get()] = i;
+    } else {
+      capture.leaves[t.impl()] = i;
+    }
+  }
+  run_backward(outputs, grad_outputs, opts.retain_graph || opts.create_graph, opts.create_graph,
+               &capture);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!results[i].defined() && !opts.allow_unused) {
+      throw GraphError("grad: input " + std::to_string(i) + " of shape " +
+                       shape_str(inputs[i].shape()) +
+                       " was not used to compute the outputs (pass {.allow_unused = true})");
+    }
+  }
+  return results;
+}
+
+}  // namespace xg

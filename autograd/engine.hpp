@@ -1,0 +1,25 @@
+// The reverse-mode engine's public entry points beyond Tensor::backward().
+#pragma once
+
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace xg {
+
+struct GradOptions {
+  bool create_graph = false;  // record the backward pass so results can be differentiated
+  bool retain_graph = false;  // keep the graph (implied by create_graph)
+  bool allow_unused = false;  // an input the outputs do not depend on gives an undefined
+                              // tensor instead of a GraphError
+};
+
+// Gradients of sum(outputs[i] * grad_outputs[i]) with respect to each input, returned
+// instead of accumulated into .grad(). Without grad_outputs every output must hold one
+// element. Inputs may be leaves or intermediate tensors.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const GradOptions& opts = {});
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, const GradOptions& opts = {});
+
+}  // namespace xg

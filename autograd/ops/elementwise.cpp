@@ -1,0 +1,316 @@
+// Elementwise arithmetic, broadcast_to and sum_to.
+#include "autograd/ops/elementwise.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "autograd/detail/impl.hpp"
+#include "autograd/ops/compare.hpp"
+
+namespace xg {
+
+using detail::BackwardCtx;
+using detail::ptr;
+using Grads = std::vector<Tensor>;
+
+namespace {
+
+// out = f(a, b) in dtype `dt` with broadcasting; operands converted to dt first.
+template <class F> Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt, F f) {
+  const Shape out_shape = detail::broadcast_shapes(op, a.shape(), b.shape());
+  const Tensor ac = detail::cast_values(a, dt);
+  const Tensor bc = detail::cast_values(b, dt);
+  Tensor out = detail::empty(out_shape, dt);
+  detail::dispatch(dt, [&]<class T>() {
+    detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out),
+                             out_shape, [&](T x, T y) { return static_cast<T>(f(x, y)); });
+  });
+  return out;
+}
+
+// A 0-D tensor holding v, in the dtype an op with `like` should compute in. An i64
+// tensor with a non-integral scalar computes in f32, as PyTorch's type promotion does.
+Tensor scalar_like(const Tensor& like, double v) {
+  detail::check_defined("scalar", like);
+  Dtype dt = like.dtype();
+  if (dt == Dtype::i64 && v != std::trunc(v)) dt = Dtype::f32;
+  return scalar_tensor(v, {.dtype = dt});
+}
+
+// Values of a 0/1 mask (or any values) computed without recording: used where the
+// derivative of the mask itself is zero almost everywhere.
+template <class F> Tensor unary_values(const char* op, const Tensor& x, F f) {
+  return detail::dispatch_float(op, x.dtype(), [&]<class T>() {
+    return detail::map_unary<T>(x, [&](T v) { return static_cast<T>(f(v)); });
+  });
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  const Dtype dt = detail::result_dtype("add", a, b);
+  Tensor out = binary_values("add", a, b, dt, [](auto x, auto y) { return x + y; });
+  detail::record("add", out, {a, b}, [](const BackwardCtx& ctx) { return Grads{ctx.grad, ctx.grad}; });
+  return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  const Dtype dt = detail::result_dtype("sub", a, b);
+  Tensor out = binary_values("sub", a, b, dt, [](auto x, auto y) { return x - y; });
+  detail::record("sub", out, {a, b}, [](const BackwardCtx& ctx) {
+    return Grads{ctx.grad, ctx.needs(1) ? -ctx.grad : Tensor()};
+  });
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  const Dtype dt = detail::result_dtype("mul", a, b);
+  Tensor out = binary_values("mul", a, b, dt, [](auto x, auto y) { return x * y; });
+  detail::record("mul", out, {a, b}, [a, b](const BackwardCtx& ctx) {
+    return Grads{ctx.needs(0) ? ctx.grad * b : Tensor(), ctx.needs(1) ? ctx.grad * a : Tensor()};
+  });
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Dtype dt = detail::result_dtype("div", a, b);
+  if (dt == Dtype::i64) dt = Dtype::f32;  // true division, as PyTorch
+  Tensor out = binary_values("div", a, b, dt, [](auto x, auto y) { return x / y; });
+  detail::record("div", out, {a, b}, [a, b](const BackwardCtx& ctx) {
+    return Grads{ctx.needs(0) ? ctx.grad / b : Tensor(),
+                 ctx.needs(1) ? -ctx.grad * a / (b * b) : Tensor()};
+  });
+  return out;
+}
+
+Tensor neg(const Tensor& x) {
+  detail::check_defined("neg", x);
+  Tensor out = detail::dispatch(x.dtype(), [&]<class T>() {
+    return detail::map_unary<T>(x, [](T v) { return static_cast<T>(-v); });
+  });
+  detail::record("neg", out, {x}, [](const BackwardCtx& ctx) { return Grads{-ctx.grad}; });
+  return out;
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, double b) { return add(a, scalar_like(a, b)); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_like(a, b)); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_like(a, b)); }
+Tensor operator/(const Tensor& a, double b) { return div(a, scalar_like(a, b)); }
+Tensor operator+(double a, const Tensor& b) { return add(scalar_like(b, a), b); }
+Tensor operator-(double a, const Tensor& b) { return sub(scalar_like(b, a), b); }
+Tensor operator*(double a, const Tensor& b) { return mul(scalar_like(b, a), b); }
+Tensor operator/(double a, const Tensor& b) { return div(scalar_like(b, a), b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+
+Tensor pow(const Tensor& x, double exponent) {
+  detail::check_floating("pow", x);
+  Tensor out = unary_values("pow", x, [exponent](auto v) { return std::pow(v, exponent); });
+  detail::record("pow", out, {x}, [x, exponent](const BackwardCtx& ctx) {
+    // d/dx x^0 is 0 everywhere, also at x = 0 where the formula below gives 0 * inf.
+    if (exponent == 0.0) return Grads{zeros_like(x)};
+    return Grads{ctx.grad * (exponent * pow(x, exponent - 1.0))};
+  });
+  return out;
+}
+
+Tensor pow(const Tensor& x, const Tensor& y) {
+  const Dtype dt = detail::result_dtype("pow", x, y);
+  if (dt == Dtype::i64) {
+    throw DtypeError("pow: expected a float tensor (f32 or f64), got i64 and i64 (shapes " +
+                     shape_str(x.shape()) + " and " + shape_str(y.shape()) + ")");
+  }
+  Tensor out = binary_values("pow", x, y, dt, [](auto a, auto b) { return std::pow(a, b); });
+  detail::record("pow", out, {x, y}, [x, y](const BackwardCtx& ctx) {
+    Grads g(2);
+    if (ctx.needs(0)) g[0] = ctx.grad * y * pow(x, y - 1.0);
+    if (ctx.needs(1)) {
+      // PyTorch masks the exponent's gradient where x == 0 and y >= 0 (0^y has a finite
+      // one-sided limit there while log(0) = -inf).
+      const Tensor out_val = pow(x, y);
+      const Tensor masked = where(mul(eq(x, 0.0), ge(y, 0.0)), 0.0, out_val * log(x));
+      g[1] = ctx.grad * masked;
+    }
+    return g;
+  });
+  return out;
+}
+
+Tensor pow(double base, const Tensor& y) {
+  detail::check_floating("pow", y);
+  return pow(scalar_tensor(base, {.dtype = y.dtype()}), y);
+}
+
+Tensor square(const Tensor& x) { return mul(x, x); }
+
+Tensor exp(const Tensor& x) {
+  detail::check_floating("exp", x);
+  Tensor out = unary_values("exp", x, [](auto v) { return std::exp(v); });
+  detail::record("exp", out, {x}, [](const BackwardCtx& ctx) {
+    return Grads{ctx.grad * ctx.output()};
+  }, /*save_output=*/true);
+  return out;
+}
+
+Tensor log(const Tensor& x) {
+  detail::check_floating("log", x);
+  Tensor out = unary_values("log", x, [](auto v) { return std::log(v); });
+  detail::record("log", out, {x}, [x](const BackwardCtx& ctx) { return Grads{ctx.grad / x}; });
+  return out;
+}
+
+Tensor sqrt(const Tensor& x) {
+  detail::check_floating("sqrt", x);
+  Tensor out = unary_values("sqrt", x, [](auto v) { return std::sqrt(v); });
+  detail::record("sqrt", out, {x}, [](const BackwardCtx& ctx) {
+    return Grads{ctx.grad / (2.0 * ctx.output())};
+  }, /*save_output=*/true);
+  return out;
+}
+
+Tensor abs(const Tensor& x) {
+  detail::check_defined("abs", x);
+  Tensor out = detail::dispatch(x.dtype(), [&]<class T>() {
+    return detail::map_unary<T>(x, [](T v) { return v < 0 ? static_cast<T>(-v) : v; });
+  });
+  detail::record("abs", out, {x}, [x](const BackwardCtx& ctx) {
+    // sign(x), with sign(0) = 0 as PyTorch; its own derivative is zero.
+    const Tensor sign = unary_values("abs", x, [](auto v) { return (v > 0) - (v < 0); });
+    return Grads{ctx.grad * sign};
+  });
+  return out;
+}
+
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  detail::check_defined("clamp", x);
+  if (!min && !max) throw ValueError("clamp: at least one of min and max must be given");
+  if (min && max && *min > *max) {
+    throw ValueError("clamp: min " + std::to_string(*min) + " is greater than max " +
+                     std::to_string(*max));
+  }
+  const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
+  Tensor out = detail::dispatch(x.dtype(), [&]<class T>() {
+    return detail::map_unary<T>(x, [&](T v) {
+      const double d = static_cast<double>(v);
+      return static_cast<T>(d < lo ? lo : (d > hi ? hi : d));
+    });
+  });
+  detail::record("clamp", out, {x}, [x, lo, hi](const BackwardCtx& ctx) {
+    const Tensor inside = unary_values("clamp", x, [=](auto v) { return v >= lo && v <= hi; });
+    return Grads{ctx.grad * inside};
+  });
+  return out;
+}
+
+namespace {
+
+// maximum/minimum: the gradient goes to the chosen operand, split evenly on ties, as in
+// PyTorch. `share_a` is 1 where a was chosen, 0.5 on ties, 0 elsewhere; its derivative
+// is zero almost everywhere, so it is computed without recording.
+Tensor extreme(const char* op, const Tensor& a, const Tensor& b, bool take_max) {
+  const Dtype dt = detail::result_dtype(op, a, b);
+  Tensor out = binary_values(op, a, b, dt, [take_max](auto x, auto y) {
+    return take_max ? (x > y ? x : y) : (x < y ? x : y);
+  });
+  detail::record(op, out, {a, b}, [a, b, dt, take_max, op](const BackwardCtx& ctx) {
+    const Tensor share_a = binary_values(op, a, b, dt, [take_max](auto x, auto y) {
+      using T = decltype(x);
+      if (x == y) return static_cast<T>(0.5);
+      return static_cast<T>(take_max ? x > y : x < y);
+    });
+    return Grads{ctx.needs(0) ? ctx.grad * share_a : Tensor(),
+                 ctx.needs(1) ? ctx.grad * (1.0 - share_a) : Tensor()};
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extreme("maximum", a, b, true); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extreme("minimum", a, b, false); }
+
+// ---- broadcast_to and sum_to: each is the other's backward ----------------------------
+
+namespace {
+
+// Calls f(out_index, in_offset) for every element of out_shape, where in_offset is the
+// element of an input of in_shape that broadcasts to it.
+template <class F> void walk_broadcast(const Shape& in_shape, const Shape& out_shape, F f) {
+  const std::int64_t n = detail::shape_numel(out_shape);
+  if (n == 0) return;
+  const std::size_t nd = out_shape.size();
+  if (nd == 0) {
+    f(0, 0);
+    return;
+  }
+  const auto st = detail::broadcast_strides(in_shape, out_shape);
+  std::vector<std::int64_t> idx(nd, 0);
+  const std::int64_t inner = out_shape[nd - 1], inner_stride = st[nd - 1];
+  std::int64_t off = 0, i = 0;
+  while (i < n) {
+    for (std::int64_t j = 0; j < inner; ++j) f(i++, off + j * inner_stride);
+    for (std::size_t d = nd - 1; d-- > 0;) {
+      ++idx[d];
+      off += st[d];
+      if (idx[d] < out_shape[d]) break;
+      off -= st[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void check_broadcastable(const char* op, const Shape& from, const Shape& to) {
+  bool ok = from.size() <= to.size();
+  for (std::size_t i = 0; ok && i < from.size(); ++i) {
+    const auto f = from[from.size() - 1 - i], t = to[to.size() - 1 - i];
+    ok = f == t || f == 1;
+  }
+  if (!ok) {
+    throw ShapeError(std::string(op) + ": shape " + shape_str(from) +
+                     " cannot be broadcast to " + shape_str(to));
+  }
+}
+
+}  // namespace
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  detail::check_defined("broadcast_to", x);
+  check_broadcastable("broadcast_to", x.shape(), shape);
+  if (x.shape() == shape) return x;
+  Tensor out = detail::empty(shape, x.dtype());
+  detail::dispatch(x.dtype(), [&]<class T>() {
+    const T* in = ptr<T>(x);
+    T* o = ptr<T>(out);
+    walk_broadcast(x.shape(), shape, [&](std::int64_t i, std::int64_t off) { o[i] = in[off]; });
+  });
+  const Shape in_shape = x.shape();
+  detail::record("broadcast_to", out, {x}, [in_shape](const BackwardCtx& ctx) {
+    return Grads{sum_to_size(ctx.grad, in_shape)};
+  });
+  return out;
+}
+
+Tensor sum_to_size(const Tensor& x, const Shape& shape) {
+  detail::check_defined("sum_to_size", x);
+  check_broadcastable("sum_to_size", shape, x.shape());
+  if (x.shape() == shape) return x;
+  Tensor out = detail::empty(shape, x.dtype());
+  detail::dispatch(x.dtype(), [&]<class T>() {
+    const T* in = ptr<T>(x);
+    T* o = ptr<T>(out);
+    std::fill(o, o + out.numel(), T(0));
+    walk_broadcast(shape, x.shape(), [&](std::int64_t i, std::int64_t off) { o[off] += in[i]; });
+  });
+  const Shape in_shape = x.shape();
+  detail::record("sum_to_size", out, {x}, [in_shape](const BackwardCtx& ctx) {
+    return Grads{broadcast_to(ctx.grad, in_shape)};
+  });
+  return out;
+}
+
+Tensor detail::sum_to(const Tensor& g, const Shape& shape) { return sum_to_size(g, shape); }
+
+}  // namespace xg

@@ -1,0 +1,434 @@
+// Tensor handle, storage, creation functions and grad mode.
+#include "autograd/tensor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <sstream>
+
+#include "autograd/detail/impl.hpp"
+#include "autograd/engine.hpp"
+
+namespace xg {
+
+// ---- storage ---------------------------------------------------------------------------
+
+namespace detail {
+
+Storage::Storage(Dtype dtype_, std::int64_t numel_) : dtype(dtype_), numel(numel_) {
+  // 64-byte alignment suits AVX-512 loads; at least one element so ptr is never null.
+  const std::size_t bytes = static_cast<std::size_t>(std::max<std::int64_t>(numel, 1)) *
+                            dtype_size(dtype);
+  ptr = ::operator new(bytes, std::align_val_t{64});
+}
+
+Storage::~Storage() { ::operator delete(ptr, std::align_val_t{64}); }
+
+std::int64_t shape_numel(const Shape& shape) {
+  std::int64_t n = 1;
+  for (auto s : shape) n *= s;
+  return n;
+}
+
+Tensor empty(const Shape& shape, Dtype dtype) {
+  for (auto s : shape) {
+    if (s < 0) throw ShapeError("empty: negative size in shape " + shape_str(shape));
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->numel = shape_numel(shape);
+  impl->storage = std::make_shared<Storage>(dtype, impl->numel);
+  impl->shape = shape;
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+void check_defined(const char* op, const Tensor& t) {
+  if (!t.defined()) throw GraphError(std::string(op) + ": got an undefined tensor");
+}
+
+void check_floating(const char* op, const Tensor& t) {
+  check_defined(op, t);
+  if (!is_floating(t.dtype())) {
+    throw DtypeError(std::string(op) + ": expected a float tensor (f32 or f64), got i64");
+  }
+}
+
+Dtype result_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  check_defined(op, a);
+  check_defined(op, b);
+  const Dtype da = a.dtype(), db = b.dtype();
+  if (da == db) return da;
+  if (da == Dtype::i64) return db;
+  if (db == Dtype::i64) return da;
+  std::ostringstream os;
+  os << op << ": mixed float dtypes " << dtype_name(da) << " and " << dtype_name(db)
+     << " (shapes " << shape_str(a.shape()) << " and " << shape_str(b.shape())
+     << "); convert one with .to()";
+  throw DtypeError(os.str());
+}
+
+std::int64_t normalize_axis(const char* op, std::int64_t axis, const Shape& shape) {
+  const auto nd = static_cast<std::int64_t>(shape.size());
+  if (axis < -nd || axis >= nd) {
+    std::ostringstream os;
+    os << op << ": axis " << axis << " is out of range for shape " << shape_str(shape)
+       << " (" << nd << " axes)";
+    throw ShapeError(os.str());
+  }
+  return axis < 0 ? axis + nd : axis;
+}
+
+Axes normalize_axes(const char* op, const Axes& axes, const Shape& shape) {
+  Axes out;
+  if (axes.empty()) {
+    for (std::size_t i = 0; i < shape.size(); ++i) out.push_back(static_cast<std::int64_t>(i));
+    return out;
+  }
+  for (auto a : axes) {
+    const auto n = normalize_axis(op, a, shape);
+    for (auto seen : out) {
+      if (seen == n) {
+        throw ShapeError(std::string(op) + ": axis " + std::to_string(a) +
+                         " appears more than once for shape " + shape_str(shape));
+      }
+    }
+    out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  const std::size_t nd = std::max(a.size(), b.size());
+  Shape out(nd);
+  for (std::size_t i = 0; i < nd; ++i) {
+    const std::int64_t da = i < nd - a.size() ? 1 : a[i - (nd - a.size())];
+    const std::int64_t db = i < nd - b.size() ? 1 : b[i - (nd - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      throw ShapeError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
+                       " cannot be broadcast together");
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
+  std::vector<std::int64_t> strides(shape.size());
+  std::int64_t s = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape) {
+  const auto in_strides = contiguous_strides(in_shape);
+  std::vector<std::int64_t> out(out_shape.size(), 0);
+  const std::size_t lead = out_shape.size() - in_shape.size();
+  for (std::size_t i = 0; i < in_shape.size(); ++i) {
+    out[lead + i] = in_shape[i] == 1 ? 0 : in_strides[i];
+  }
+  return out;
+}
+
+Tensor cast_values(const Tensor& x, Dtype dtype) {
+  if (x.dtype() == dtype) return x;
+  Tensor out = empty(x.shape(), dtype);
+  dispatch(x.dtype(), [&]<class S>() {
+    dispatch(dtype, [&]<class D>() {
+      const S* in = ptr<S>(x);
+      D* o = ptr<D>(out);
+      for (std::int64_t i = 0; i < x.numel(); ++i) o[i] = static_cast<D>(in[i]);
+    });
+  });
+  return out;
+}
+
+}  // namespace detail
+
+using detail::TensorImpl;
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + ")";
+}
+
+// ---- handle ----------------------------------------------------------------------------
+
+Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+static const TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl, const char* what) {
+  if (!impl) throw GraphError(std::string("Tensor::") + what + ": the tensor is undefined");
+  return *impl;
+}
+
+const Shape& Tensor::shape() const { return checked(impl_, "shape").shape; }
+std::int64_t Tensor::dim() const { return static_cast<std::int64_t>(shape().size()); }
+std::int64_t Tensor::numel() const { return checked(impl_, "numel").numel; }
+Dtype Tensor::dtype() const { return checked(impl_, "dtype").dtype; }
+std::int64_t Tensor::size(std::int64_t axis) const {
+  return shape()[detail::normalize_axis("size", axis, shape())];
+}
+
+double Tensor::item() const {
+  const auto& impl = checked(impl_, "item");
+  if (impl.numel != 1) {
+    throw ShapeError("item: the tensor has shape " + shape_str(impl.shape) + " (" +
+                     std::to_string(impl.numel) + " elements); item() needs exactly one");
+  }
+  return detail::dispatch(impl.dtype, [&]<class T>() {
+    return static_cast<double>(*static_cast<const T*>(impl.storage->ptr));
+  });
+}
+
+template <class T> std::span<const T> Tensor::data() const {
+  const auto& impl = checked(impl_, "data");
+  if (impl.dtype != dtype_of<T>()) {
+    throw DtypeError(std::string("Tensor::data: the tensor holds ") +
+                     std::string(dtype_name(impl.dtype)) + ", not " +
+                     std::string(dtype_name(dtype_of<T>())));
+  }
+  return {static_cast<const T*>(impl.storage->ptr), static_cast<std::size_t>(impl.numel)};
+}
+
+template <class T> std::span<T> Tensor::mutable_data() {
+  auto d = data<T>();
+  ++impl_->storage->version;
+  return {const_cast<T*>(d.data()), d.size()};
+}
+
+template <class T> std::vector<T> Tensor::to_vector() const {
+  const auto& impl = checked(impl_, "to_vector");
+  std::vector<T> out(static_cast<std::size_t>(impl.numel));
+  detail::dispatch(impl.dtype, [&]<class S>() {
+    const S* in = static_cast<const S*>(impl.storage->ptr);
+    for (std::int64_t i = 0; i < impl.numel; ++i) out[i] = static_cast<T>(in[i]);
+  });
+  return out;
+}
+
+template std::span<const float> Tensor::data<float>() const;
+template std::span<const double> Tensor::data<double>() const;
+template std::span<const std::int64_t> Tensor::data<std::int64_t>() const;
+template std::span<float> Tensor::mutable_data<float>();
+template std::span<double> Tensor::mutable_data<double>();
+template std::span<std::int64_t> Tensor::mutable_data<std::int64_t>();
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
+template std::vector<int> Tensor::to_vector<int>() const;
+
+Tensor Tensor::to(Dtype dtype) const {
+  detail::check_defined("to", *this);
+  if (dtype == this->dtype()) return *this;
+  Tensor out = detail::cast_values(*this, dtype);
+  if (is_floating(dtype) && is_floating(this->dtype())) {
+    const Dtype from = this->dtype();
+    detail::record("to", out, {*this}, [from](const detail::BackwardCtx& ctx) {
+      return std::vector<Tensor>{ctx.grad.to(from)};
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::clone() const {
+  detail::check_defined("clone", *this);
+  Tensor out = detail::empty(shape(), dtype());
+  std::memcpy(out.impl()->storage->ptr, impl_->storage->ptr,
+              static_cast<std::size_t>(numel()) * dtype_size(dtype()));
+  detail::record("clone", out, {*this}, [](const detail::BackwardCtx& ctx) {
+    return std::vector<Tensor>{ctx.grad};
+  });
+  return out;
+}
+
+Tensor Tensor::detach() const {
+  detail::check_defined("detach", *this);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = impl_->storage;
+  impl->shape = impl_->shape;
+  impl->numel = impl_->numel;
+  impl->dtype = impl_->dtype;
+  return Tensor(std::move(impl));
+}
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+bool Tensor::is_leaf() const { return !checked(impl_, "is_leaf").grad_fn; }
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  checked(impl_, "requires_grad_");
+  if (!is_leaf()) {
+    throw GraphError("requires_grad_: only leaf tensors can change requires_grad; this one "
+                     "was produced by " + grad_fn_name() + " (use detach() first)");
+  }
+  if (requires_grad && !is_floating(impl_->dtype)) {
+    throw DtypeError("requires_grad_: only float tensors can require gradients; this one "
+                     "is i64 with shape " + shape_str(impl_->shape));
+  }
+  impl_->requires_grad = requires_grad;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return checked(impl_, "grad").grad; }
+
+void Tensor::set_grad(const Tensor& grad) {
+  checked(impl_, "set_grad");
+  if (grad.defined() && (grad.shape() != shape() || grad.dtype() != dtype())) {
+    throw ShapeError("set_grad: gradient of shape " + shape_str(grad.shape()) + " and dtype " +
+                     std::string(dtype_name(grad.dtype())) + " does not match tensor " +
+                     shape_str(shape()) + " " + std::string(dtype_name(dtype())));
+  }
+  impl_->grad = grad;
+}
+
+void Tensor::zero_grad(bool set_to_none) {
+  checked(impl_, "zero_grad");
+  if (set_to_none || !impl_->grad.defined()) {
+    impl_->grad = Tensor();
+    return;
+  }
+  Tensor g = impl_->grad;
+  std::memset(g.impl()->storage->ptr, 0, static_cast<std::size_t>(g.numel()) * dtype_size(g.dtype()));
+  ++g.impl()->storage->version;
+}
+
+std::string Tensor::grad_fn_name() const {
+  const auto& impl = checked(impl_, "grad_fn_name");
+  return impl.grad_fn ? impl.grad_fn->name : "";
+}
+
+// ---- creation --------------------------------------------------------------------------
+
+static void check_creation_options(const char* op, const TensorOptions& opts) {
+  if (opts.requires_grad && !is_floating(opts.dtype)) {
+    throw DtypeError(std::string(op) + ": an i64 tensor cannot require gradients");
+  }
+}
+
+static Tensor filled(const char* op, const Shape& shape, double value, TensorOptions opts) {
+  check_creation_options(op, opts);
+  Tensor out = detail::empty(shape, opts.dtype);
+  detail::dispatch(opts.dtype, [&]<class T>() {
+    T* p = detail::ptr<T>(out);
+    const T v = static_cast<T>(value);
+    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = v;
+  });
+  out.impl()->requires_grad = opts.requires_grad;
+  return out;
+}
+
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions opts) {
+  check_creation_options("tensor", opts);
+  const auto n = detail::shape_numel(shape);
+  if (n != static_cast<std::int64_t>(values.size())) {
+    throw ShapeError("tensor: " + std::to_string(values.size()) + " values do not fill shape " +
+                     shape_str(shape) + " (" + std::to_string(n) + " elements)");
+  }
+  Tensor out = detail::empty(shape, opts.dtype);
+  detail::dispatch(opts.dtype, [&]<class T>() {
+    T* p = detail::ptr<T>(out);
+    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(values[i]);
+  });
+  out.impl()->requires_grad = opts.requires_grad;
+  return out;
+}
+
+Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOptions opts) {
+  return tensor(std::vector<double>(values), shape, opts);
+}
+Tensor tensor(const std::vector<double>& values, TensorOptions opts) {
+  return tensor(values, {static_cast<std::int64_t>(values.size())}, opts);
+}
+Tensor tensor(std::initializer_list<double> values, TensorOptions opts) {
+  return tensor(std::vector<double>(values), opts);
+}
+Tensor scalar_tensor(double value, TensorOptions opts) { return filled("scalar_tensor", {}, value, opts); }
+
+Tensor tensor_i64(const std::vector<std::int64_t>& values, const Shape& shape) {
+  const auto n = detail::shape_numel(shape);
+  if (n != static_cast<std::int64_t>(values.size())) {
+    throw ShapeError("tensor_i64: " + std::to_string(values.size()) +
+                     " values do not fill shape " + shape_str(shape) + " (" +
+                     std::to_string(n) + " elements)");
+  }
+  Tensor out = detail::empty(shape, Dtype::i64);
+  std::copy(values.begin(), values.end(), detail::ptr<std::int64_t>(out));
+  return out;
+}
+Tensor tensor_i64(const std::vector<std::int64_t>& values) {
+  return tensor_i64(values, {static_cast<std::int64_t>(values.size())});
+}
+
+Tensor zeros(const Shape& shape, TensorOptions opts) { return filled("zeros", shape, 0.0, opts); }
+Tensor ones(const Shape& shape, TensorOptions opts) { return filled("ones", shape, 1.0, opts); }
+Tensor full(const Shape& shape, double value, TensorOptions opts) {
+  return filled("full", shape, value, opts);
+}
+Tensor zeros_like(const Tensor& like, bool requires_grad) {
+  return filled("zeros_like", like.shape(), 0.0, {like.dtype(), requires_grad});
+}
+Tensor ones_like(const Tensor& like, bool requires_grad) {
+  return filled("ones_like", like.shape(), 1.0, {like.dtype(), requires_grad});
+}
+Tensor full_like(const Tensor& like, double value, bool requires_grad) {
+  return filled("full_like", like.shape(), value, {like.dtype(), requires_grad});
+}
+
+Tensor arange(double end, TensorOptions opts) { return arange(0.0, end, 1.0, opts); }
+
+Tensor arange(double start, double end, double step, TensorOptions opts) {
+  check_creation_options("arange", opts);
+  if (step == 0.0 || !std::isfinite(step) || !std::isfinite(start) || !std::isfinite(end)) {
+    throw ValueError("arange: start, end and step must be finite and step non-zero (got " +
+                     std::to_string(start) + ", " + std::to_string(end) + ", " +
+                     std::to_string(step) + ")");
+  }
+  if ((end - start) / step < 0) {
+    throw ValueError("arange: step " + std::to_string(step) + " moves away from end " +
+                     std::to_string(end) + " starting at " + std::to_string(start));
+  }
+  const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
+  Tensor out = detail::empty({n}, opts.dtype);
+  detail::dispatch(opts.dtype, [&]<class T>() {
+    T* p = detail::ptr<T>(out);
+    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+  });
+  out.impl()->requires_grad = opts.requires_grad;
+  return out;
+}
+
+Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opts) {
+  check_creation_options("linspace", opts);
+  if (steps < 0) throw ValueError("linspace: steps must be >= 0, got " + std::to_string(steps));
+  Tensor out = detail::empty({steps}, opts.dtype);
+  detail::dispatch(opts.dtype, [&]<class T>() {
+    T* p = detail::ptr<T>(out);
+    const double h = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+    for (std::int64_t i = 0; i < steps; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * h);
+    if (steps > 1) p[steps - 1] = static_cast<T>(end);
+  });
+  out.impl()->requires_grad = opts.requires_grad;
+  return out;
+}
+
+// ---- grad mode -------------------------------------------------------------------------
+
+namespace {
+thread_local bool grad_enabled = true;
+}
+
+bool is_grad_enabled() { return grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
+EnableGradGuard::EnableGradGuard() : previous_(grad_enabled) { grad_enabled = true; }
+EnableGradGuard::~EnableGradGuard() { grad_enabled = previous_; }
+
+}  // namespace xg

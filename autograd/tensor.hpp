@@ -1,0 +1,182 @@
+// Tensor: an n-dimensional array with a runtime dtype that records the operations applied
+// to it, so that backward() can compute gradients by the chain rule.
+//
+// A Tensor is a cheap handle over shared state: copying a Tensor ALIASES it (both handles
+// see the same values, gradient and graph). clone() makes an independent copy that stays
+// in the graph; detach() shares the values but leaves the graph.
+//
+// Values are always stored contiguously in row-major order. This header includes no
+// third-party headers; xt::xarray interop lives in <autograd/xtensor.hpp>.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autograd/dtype.hpp"
+#include "autograd/errors.hpp"
+
+namespace xg {
+
+using Shape = std::vector<std::int64_t>;
+using Axes = std::vector<std::int64_t>;
+
+// "(2, 3)", the form every error message uses.
+std::string shape_str(const Shape& shape);
+
+struct TensorOptions {
+  Dtype dtype = Dtype::f32;
+  bool requires_grad = false;
+};
+
+struct BackwardOptions {
+  bool retain_graph = false;  // keep the graph so backward can run through it again
+  bool create_graph = false;  // record the backward pass itself (higher-order gradients)
+};
+
+namespace detail {
+struct TensorImpl;
+}
+
+class Tensor {
+ public:
+  // An undefined tensor (like a None gradient). Most calls on it throw GraphError.
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<detail::TensorImpl> impl);
+
+  bool defined() const { return impl_ != nullptr; }
+
+  // --- metadata -------------------------------------------------------------------
+  const Shape& shape() const;
+  std::int64_t size(std::int64_t axis) const;  // negative axes count from the end
+  std::int64_t dim() const;
+  std::int64_t numel() const;
+  Dtype dtype() const;
+
+  // --- values ---------------------------------------------------------------------
+  // The single value of a one-element tensor, converted to double (ShapeError otherwise).
+  double item() const;
+  template <class T> T item() const { return static_cast<T>(item()); }
+  // Read-only view of the contiguous values; T must match dtype() (DtypeError otherwise).
+  template <class T> std::span<const T> data() const;
+  // Writable view. Writing bypasses the graph: use it for initialisation, not in a model.
+  template <class T> std::span<T> mutable_data();
+  // A copy of the values converted to T.
+  template <class T> std::vector<T> to_vector() const;
+
+  // --- conversion and copies ------------------------------------------------------
+  Tensor to(Dtype dtype) const;  // differentiable between float dtypes
+  Tensor clone() const;          // a copy that stays in the graph
+  Tensor detach() const;         // shares values, no graph, requires_grad false
+
+  // --- autograd -------------------------------------------------------------------
+  bool requires_grad() const;
+  // Marks a leaf as needing a gradient. Throws GraphError on a non-leaf or an i64 tensor.
+  Tensor& requires_grad_(bool requires_grad = true);
+  bool is_leaf() const;
+  // The accumulated gradient of a leaf (undefined until backward reaches it).
+  Tensor grad() const;
+  void set_grad(const Tensor& grad);
+  // Forgets the gradient (set_to_none, PyTorch's default) or fills it with zeros.
+  void zero_grad(bool set_to_none = true);
+  // Runs the chain rule from this tensor. Without `gradient` the tensor must hold one
+  // element; the gradient of every leaf that requires grad is accumulated into grad().
+  void backward(const BackwardOptions& opts = {}) const;
+  void backward(const Tensor& gradient, const BackwardOptions& opts = {}) const;
+  // Name of the op that produced this tensor ("" for leaves), e.g. "matmul".
+  std::string grad_fn_name() const;
+
+  // --- method forms of common ops (same contracts as the free functions) ----------
+  Tensor sum() const;
+  Tensor sum(const Axes& axes, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const Axes& axes, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor min() const;
+  Tensor argmax() const;
+  Tensor argmax(std::int64_t axis, bool keepdim = false) const;
+  Tensor reshape(const Shape& shape) const;
+  Tensor view(const Shape& shape) const { return reshape(shape); }
+  Tensor flatten(std::int64_t start_axis = 0, std::int64_t end_axis = -1) const;
+  Tensor transpose(std::int64_t axis0, std::int64_t axis1) const;
+  Tensor t() const;  // transpose of a 2-D tensor
+  Tensor permute(const Axes& axes) const;
+  Tensor squeeze() const;
+  Tensor squeeze(std::int64_t axis) const;
+  Tensor unsqueeze(std::int64_t axis) const;
+  Tensor pow(double exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor matmul(const Tensor& other) const;
+
+  // --- internals ------------------------------------------------------------------
+  detail::TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<detail::TensorImpl>& impl_ptr() const { return impl_; }
+
+ private:
+  std::shared_ptr<detail::TensorImpl> impl_;
+};
+
+// --- creation -----------------------------------------------------------------------
+// From values given in row-major order; values.size() must equal the product of shape.
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions opts = {});
+Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOptions opts = {});
+// A 1-D tensor of the given values.
+Tensor tensor(const std::vector<double>& values, TensorOptions opts = {});
+Tensor tensor(std::initializer_list<double> values, TensorOptions opts = {});
+// A 0-D tensor holding one value.
+Tensor scalar_tensor(double value, TensorOptions opts = {});
+// Exact 64-bit integers (labels, indices).
+Tensor tensor_i64(const std::vector<std::int64_t>& values, const Shape& shape);
+Tensor tensor_i64(const std::vector<std::int64_t>& values);
+Tensor zeros(const Shape& shape, TensorOptions opts = {});
+Tensor ones(const Shape& shape, TensorOptions opts = {});
+Tensor full(const Shape& shape, double value, TensorOptions opts = {});
+// Like the input's shape and dtype (requires_grad as given in opts.requires_grad).
+Tensor zeros_like(const Tensor& like, bool requires_grad = false);
+Tensor ones_like(const Tensor& like, bool requires_grad = false);
+Tensor full_like(const Tensor& like, double value, bool requires_grad = false);
+// start, start + step, ... while < end (> end for a negative step). PyTorch's arange.
+Tensor arange(double end, TensorOptions opts = {});
+Tensor arange(double start, double end, double step = 1.0, TensorOptions opts = {});
+// Evenly spaced values from start to end inclusive.
+Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opts = {});
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+std::ostream& operator<<(std::ostream& os, Dtype d);
+
+// --- grad mode ------------------------------------------------------------------------
+// While a NoGradGuard lives, ops record no graph (their results do not require grad).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Turns recording back on inside a NoGradGuard (used for create_graph).
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+bool is_grad_enabled();
+
+}  // namespace xg

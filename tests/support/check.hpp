@@ -1,0 +1,62 @@
+// Helpers shared by the tests: value comparison, gradcheck and error-message assertions.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <xgrad.hpp>
+
+namespace xg::test {
+
+// Every value of t (any dtype) equals the expected one within tol (absolute + relative).
+inline void check_values(const Tensor& t, const std::vector<double>& expected, double tol = 1e-6) {
+  const auto got = t.to_vector<double>();
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i << ": got " << got[i] << ", expected " << expected[i]);
+    if (std::isnan(expected[i])) {
+      CHECK(std::isnan(got[i]));
+    } else if (std::isinf(expected[i])) {
+      CHECK(got[i] == expected[i]);
+    } else {
+      CHECK(std::abs(got[i] - expected[i]) <= tol * (1.0 + std::abs(expected[i])));
+    }
+  }
+}
+
+// gradcheck passes for fn on inputs (f64, requires_grad).
+inline void check_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                            const std::vector<Tensor>& inputs, const GradcheckOptions& opts = {}) {
+  const GradcheckResult r = gradcheck(fn, inputs, opts);
+  INFO(r.message);
+  CHECK(r.ok);
+}
+
+// A random f64 leaf that requires grad, values uniform in [low, high).
+inline Tensor rand_f64(const Shape& shape, double low = -1.0, double high = 1.0) {
+  return uniform(shape, low, high, {.dtype = f64, .requires_grad = true});
+}
+
+// f() throws exactly E and the message contains every fragment.
+template <class E, class F>
+void check_throws(F&& f, const std::vector<std::string>& fragments) {
+  bool thrown = false;
+  try {
+    f();
+  } catch (const E& e) {
+    thrown = true;
+    const std::string msg = e.what();
+    for (const auto& frag : fragments) {
+      INFO("message: " << msg);
+      INFO("missing: " << frag);
+      CHECK(msg.find(frag) != std::string::npos);
+    }
+  }
+  CHECK_MESSAGE(thrown, "expected exception was not thrown");
+}
+
+}  // namespace xg::test
