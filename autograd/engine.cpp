@@ -314,16 +314,13 @@ void Tensor::backward(const Tensor& gradient, const BackwardOptions& opts) const
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const GradOptions& opts) {
-  std::vector<Tensor> grad_outputs;
-  for (const auto& o : outputs) {
-    check_root("grad", o);
-    grad_outputs.push_back(default_root_grad("grad", o));
+  std::vector<Tensor> grad_outputs = opts.grad_outputs;
+  if (grad_outputs.empty()) {
+    for (const auto& o : outputs) {
+      check_root("grad", o);
+      grad_outputs.push_back(default_root_grad("grad", o));
+    }
   }
-  return grad(outputs, inputs, grad_outputs, opts);
-}
-
-std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, const GradOptions& opts) {
   if (outputs.size() != grad_outputs.size()) {
     throw ValueError("grad: " + std::to_string(outputs.size()) + " outputs but " +
                      std::to_string(grad_outputs.size()) + " output gradients");

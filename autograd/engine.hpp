@@ -12,6 +12,9 @@ struct GradOptions {
   bool retain_graph = false;  // keep the graph (implied by create_graph)
   bool allow_unused = false;  // an input the outputs do not depend on gives an undefined
                               // tensor instead of a GraphError
+  // Gradients of the outputs (each of its output's shape); empty means ones for outputs
+  // that hold one element.
+  std::vector<Tensor> grad_outputs = {};
 };
 
 // Gradients of sum(outputs[i] * grad_outputs[i]) with respect to each input, returned
@@ -19,7 +22,5 @@ struct GradOptions {
 // element. Inputs may be leaves or intermediate tensors.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const GradOptions& opts = {});
-std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, const GradOptions& opts = {});
 
 }  // namespace xg

@@ -52,7 +52,7 @@ Jacobian analytic(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
   for (std::int64_t j = 0; j < n_out; ++j) {
     Tensor seed = zeros(out.shape(), {.dtype = Dtype::f64});
     seed.mutable_data<double>()[j] = scale;
-    auto grads = grad({out}, wrt, {seed}, {.retain_graph = true, .allow_unused = true});
+    auto grads = grad({out}, wrt, {.retain_graph = true, .allow_unused = true, .grad_outputs = {seed}});
     for (std::size_t k = 0; k < wrt.size(); ++k) {
       if (!grads[k].defined()) continue;
       const auto g = grads[k].to_vector<double>();

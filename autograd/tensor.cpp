@@ -178,16 +178,23 @@ std::int64_t Tensor::size(std::int64_t axis) const {
   return shape()[detail::normalize_axis("size", axis, shape())];
 }
 
-double Tensor::item() const {
+double Tensor::item() const { return item<double>(); }
+
+template <class R> R Tensor::item() const {
   const auto& impl = checked(impl_, "item");
   if (impl.numel != 1) {
     throw ShapeError("item: the tensor has shape " + shape_str(impl.shape) + " (" +
                      std::to_string(impl.numel) + " elements); item() needs exactly one");
   }
   return detail::dispatch(impl.dtype, [&]<class T>() {
-    return static_cast<double>(*static_cast<const T*>(impl.storage->ptr));
+    return static_cast<R>(*static_cast<const T*>(impl.storage->ptr));
   });
 }
+
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template std::int64_t Tensor::item<std::int64_t>() const;
+template int Tensor::item<int>() const;
 
 template <class T> std::span<const T> Tensor::data() const {
   const auto& impl = checked(impl_, "data");
@@ -341,14 +348,8 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptio
   return out;
 }
 
-Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOptions opts) {
-  return tensor(std::vector<double>(values), shape, opts);
-}
-Tensor tensor(const std::vector<double>& values, TensorOptions opts) {
-  return tensor(values, {static_cast<std::int64_t>(values.size())}, opts);
-}
-Tensor tensor(std::initializer_list<double> values, TensorOptions opts) {
-  return tensor(std::vector<double>(values), opts);
+Tensor tensor(const std::vector<double>& values) {
+  return tensor(values, {static_cast<std::int64_t>(values.size())});
 }
 Tensor scalar_tensor(double value, TensorOptions opts) { return filled("scalar_tensor", {}, value, opts); }
 

@@ -61,7 +61,8 @@ class Tensor {
   // --- values ---------------------------------------------------------------------
   // The single value of a one-element tensor, converted to double (ShapeError otherwise).
   double item() const;
-  template <class T> T item() const { return static_cast<T>(item()); }
+  // The single value converted to T (exact for i64 values beyond 2^53).
+  template <class T> T item() const;
   // Read-only view of the contiguous values; T must match dtype() (DtypeError otherwise).
   template <class T> std::span<const T> data() const;
   // Writable view. Writing bypasses the graph: use it for initialisation, not in a model.
@@ -127,10 +128,11 @@ class Tensor {
 // --- creation -----------------------------------------------------------------------
 // From values given in row-major order; values.size() must equal the product of shape.
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions opts = {});
-Tensor tensor(std::initializer_list<double> values, const Shape& shape, TensorOptions opts = {});
-// A 1-D tensor of the given values.
-Tensor tensor(const std::vector<double>& values, TensorOptions opts = {});
-Tensor tensor(std::initializer_list<double> values, TensorOptions opts = {});
+// A 1-D f32 tensor of the given values. (There is deliberately no (values, options)
+// overload: GCC 12 ignores designators in overload resolution and would find
+// tensor(v, {.requires_grad = true}) ambiguous with the (values, shape) form; pass the
+// shape: tensor(v, {n}, {.requires_grad = true}).)
+Tensor tensor(const std::vector<double>& values);
 // A 0-D tensor holding one value.
 Tensor scalar_tensor(double value, TensorOptions opts = {});
 // Exact 64-bit integers (labels, indices).
