@@ -1,0 +1,349 @@
+// Module: registration, traversal, state dicts, hooks and printing.
+#include "nn/module.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <ostream>
+#include <sstream>
+
+#include "autograd/detail/impl.hpp"
+#include "autograd/errors.hpp"
+
+namespace xg::nn {
+
+Module::Module(std::string type_name)
+    : type_name_(std::move(type_name)),
+      forward_hooks_(std::make_shared<std::vector<std::pair<int, ForwardHook>>>()),
+      backward_hooks_(std::make_shared<std::vector<std::pair<int, BackwardHook>>>()) {}
+
+Tensor Module::forward(const Tensor&) {
+  throw GraphError(type_name_ + ": this module takes two inputs (input, target)");
+}
+
+Tensor Module::forward(const Tensor&, const Tensor&) {
+  throw GraphError(type_name_ + ": this module takes one input");
+}
+
+// ---- error paths -------------------------------------------------------------------------
+// Note [module paths in errors]
+// A layer only knows its own shapes, not where it sits in the model. When a ShapeError
+// leaves a module's operator(), the module records itself as the origin (if no inner module
+// did) and every enclosing operator() rewrites the message with the origin's path relative
+// to itself, so the outermost call produces the full dotted path.
+
+namespace {
+thread_local const Module* error_origin = nullptr;
+thread_local std::string error_base;
+thread_local int call_depth = 0;
+
+struct DepthGuard {
+  DepthGuard() { ++call_depth; }
+  ~DepthGuard() {
+    if (--call_depth == 0) error_origin = nullptr;
+  }
+};
+}  // namespace
+
+Tensor Module::run_with_hooks(const std::function<Tensor()>& forward, const Tensor& input) {
+  DepthGuard depth;
+  Tensor out;
+  try {
+    out = forward();
+  } catch (const ShapeError& e) {
+    if (error_origin == nullptr) {
+      error_origin = this;
+      error_base = e.what();
+    }
+    std::string path;
+    for (const auto& [name, m] : named_modules()) {
+      if (m == error_origin) {
+        path = name;
+        break;
+      }
+    }
+    const Module* origin = error_origin;
+    std::string where = path.empty() ? origin->type_name() : path + " (" + origin->type_name() + ")";
+    throw ShapeError(where + ": " + error_base);
+  }
+  // Copy the hook lists: a hook may remove itself while running.
+  const auto forward_hooks = *forward_hooks_;
+  for (const auto& [id, hook] : forward_hooks) {
+    Tensor replaced = hook(*this, input, out);
+    if (replaced.defined()) out = replaced;
+  }
+  if (!backward_hooks_->empty() && out.requires_grad()) {
+    // An identity op whose backward passes the output gradient through the hooks.
+    Tensor through = out.detach();
+    auto hooks = backward_hooks_;
+    Module* self = this;
+    detail::record("module_backward_hook", through, {out}, [hooks, self](const detail::BackwardCtx& ctx) {
+      Tensor g = ctx.grad;
+      for (const auto& [id, hook] : *hooks) {
+        Tensor replaced = hook(*self, g);
+        if (replaced.defined()) g = replaced;
+      }
+      return std::vector<Tensor>{g};
+    });
+    out = through;
+  }
+  return out;
+}
+
+Tensor Module::operator()(const Tensor& input) {
+  return run_with_hooks([&] { return forward(input); }, input);
+}
+
+Tensor Module::operator()(const Tensor& input, const Tensor& target) {
+  return run_with_hooks([&] { return forward(input, target); }, input);
+}
+
+// ---- registration --------------------------------------------------------------------
+
+namespace {
+void check_name(const std::string& owner, const std::string& name) {
+  if (name.empty() || name.find('.') != std::string::npos) {
+    throw ValueError(owner + ": a parameter or module name must be non-empty and contain no "
+                     "'.', got \"" + name + "\"");
+  }
+}
+}  // namespace
+
+Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
+  check_name(type_name_, name);
+  detail::check_defined("register_parameter", t);
+  for (const auto& [n, p] : params_) {
+    if (n == name) throw ValueError(type_name_ + ": parameter \"" + name + "\" already registered");
+  }
+  if (!t.is_leaf()) t = t.detach();
+  t.requires_grad_(requires_grad);
+  params_.emplace_back(name, t);
+  return t;
+}
+
+void Module::replace_parameter(const std::string& name, Tensor t) {
+  for (auto& [n, p] : params_) {
+    if (n == name) {
+      if (!t.is_leaf()) t = t.detach();
+      t.requires_grad_(p.requires_grad());
+      p = t;
+      return;
+    }
+  }
+  throw ValueError(type_name_ + ": no parameter named \"" + name + "\"");
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor t) {
+  check_name(type_name_, name);
+  detail::check_defined("register_buffer", t);
+  buffers_.emplace_back(name, t.detach());
+  return buffers_.back().second;
+}
+
+void Module::add_child(const std::string& name, ModulePtr m) {
+  check_name(type_name_, name);
+  if (!m) throw ValueError(type_name_ + ": module \"" + name + "\" is null");
+  for (const auto& [n, c] : children_) {
+    if (n == name) throw ValueError(type_name_ + ": module \"" + name + "\" already registered");
+  }
+  children_.emplace_back(name, std::move(m));
+}
+
+// ---- traversal -------------------------------------------------------------------------
+
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+  std::vector<std::pair<std::string, Module*>> out;
+  // Iterative depth-first walk in registration order.
+  std::vector<std::pair<std::string, Module*>> stack{{"", this}};
+  while (!stack.empty()) {
+    auto [prefix, m] = stack.back();
+    stack.pop_back();
+    out.emplace_back(prefix, m);
+    for (auto it = m->children_.rbegin(); it != m->children_.rend(); ++it) {
+      stack.emplace_back(prefix.empty() ? it->first : prefix + "." + it->first, it->second.get());
+    }
+  }
+  return out;
+}
+
+namespace {
+// Walks the tree without needing a non-const this.
+template <class F> void walk(const Module& root, const std::string& prefix, bool recurse, F f) {
+  f(prefix, root);
+  if (!recurse) return;
+  for (const auto& [name, child] : root.named_children()) {
+    walk(*child, prefix.empty() ? name : prefix + "." + name, true, f);
+  }
+}
+std::string join(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
+}  // namespace
+
+NamedTensors Module::named_parameters(bool recurse) const {
+  NamedTensors out;
+  walk(*this, "", recurse, [&](const std::string& prefix, const Module& m) {
+    for (const auto& [n, p] : m.params_) out.emplace_back(join(prefix, n), p);
+  });
+  return out;
+}
+
+NamedTensors Module::named_buffers(bool recurse) const {
+  NamedTensors out;
+  walk(*this, "", recurse, [&](const std::string& prefix, const Module& m) {
+    for (const auto& [n, b] : m.buffers_) out.emplace_back(join(prefix, n), b);
+  });
+  return out;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& [n, p] : named_parameters(recurse)) out.push_back(p);
+  return out;
+}
+
+std::vector<ModulePtr> Module::children() const {
+  std::vector<ModulePtr> out;
+  for (const auto& [n, c] : children_) out.push_back(c);
+  return out;
+}
+
+std::int64_t Module::num_parameters(bool trainable_only) const {
+  std::int64_t n = 0;
+  for (const auto& p : parameters()) {
+    if (!trainable_only || p.requires_grad()) n += p.numel();
+  }
+  return n;
+}
+
+void Module::train(bool on) {
+  for (auto& [path, m] : named_modules()) m->training_ = on;
+}
+
+void Module::zero_grad(bool set_to_none) {
+  for (auto& p : parameters()) p.zero_grad(set_to_none);
+}
+
+namespace {
+// Replaces the values behind a handle in place so every alias sees them.
+void assign_values(Tensor& dst, const Tensor& src) {
+  auto* d = dst.impl();
+  auto* s = src.impl();
+  d->storage = s->storage;
+  d->dtype = s->dtype;
+  d->shape = s->shape;
+  d->numel = s->numel;
+  d->grad = Tensor();
+}
+}  // namespace
+
+void Module::to(Dtype dtype) {
+  if (!is_floating(dtype)) {
+    throw DtypeError(type_name_ + ".to: modules hold float parameters; cannot convert to i64");
+  }
+  NoGradGuard ng;
+  for (auto& [n, p] : named_parameters()) {
+    if (p.dtype() != dtype) assign_values(p, p.to(dtype).detach());
+  }
+  for (auto& [n, b] : named_buffers()) {
+    if (b.dtype() != dtype && is_floating(b.dtype())) assign_values(b, b.to(dtype));
+  }
+}
+
+StateDict Module::state_dict() const {
+  StateDict out;
+  for (auto& [n, p] : named_parameters()) out[n] = p.detach();
+  for (auto& [n, b] : named_buffers()) out[n] = b.detach();
+  return out;
+}
+
+void Module::load_state_dict(const StateDict& state, bool strict) {
+  NamedTensors targets = named_parameters();
+  for (auto& nb : named_buffers()) targets.push_back(nb);
+  // Check everything first, then copy: a failed load changes nothing.
+  std::vector<std::pair<Tensor, Tensor>> copies;
+  for (auto& [name, dst] : targets) {
+    auto it = state.find(name);
+    if (it == state.end()) {
+      if (strict) {
+        throw ValueError("load_state_dict: missing key \"" + name + "\" (expected shape " +
+                         shape_str(dst.shape()) + ")");
+      }
+      continue;
+    }
+    const Tensor& src = it->second;
+    detail::check_defined("load_state_dict", src);
+    if (src.shape() != dst.shape()) {
+      throw ShapeError("load_state_dict: shape mismatch for \"" + name + "\": the model has " +
+                       shape_str(dst.shape()) + ", the state has " + shape_str(src.shape()));
+    }
+    if (is_floating(src.dtype()) != is_floating(dst.dtype())) {
+      throw DtypeError("load_state_dict: dtype mismatch for \"" + name + "\": the model has " +
+                       std::string(dtype_name(dst.dtype())) + ", the state has " +
+                       std::string(dtype_name(src.dtype())));
+    }
+    copies.emplace_back(dst, src);
+  }
+  if (strict) {
+    for (const auto& [key, value] : state) {
+      const bool known = std::any_of(targets.begin(), targets.end(),
+                                     [&](const auto& t) { return t.first == key; });
+      if (!known) {
+        throw ValueError("load_state_dict: unexpected key \"" + key + "\" (shape " +
+                         shape_str(value.shape()) + ") not in the model");
+      }
+    }
+  }
+  NoGradGuard ng;
+  for (auto& [dst, src] : copies) {
+    const Tensor converted = src.to(dst.dtype());
+    std::memcpy(dst.impl()->storage->ptr, converted.impl()->storage->ptr,
+                static_cast<std::size_t>(dst.numel()) * dtype_size(dst.dtype()));
+    ++dst.impl()->storage->version;
+  }
+}
+
+// ---- hooks -------------------------------------------------------------------------------
+
+HookHandle Module::register_forward_hook(ForwardHook hook) {
+  const int id = next_hook_id_++;
+  forward_hooks_->emplace_back(id, std::move(hook));
+  std::weak_ptr<std::vector<std::pair<int, ForwardHook>>> list = forward_hooks_;
+  return HookHandle([list, id] {
+    if (auto l = list.lock()) std::erase_if(*l, [id](const auto& h) { return h.first == id; });
+  });
+}
+
+HookHandle Module::register_backward_hook(BackwardHook hook) {
+  const int id = next_hook_id_++;
+  backward_hooks_->emplace_back(id, std::move(hook));
+  std::weak_ptr<std::vector<std::pair<int, BackwardHook>>> list = backward_hooks_;
+  return HookHandle([list, id] {
+    if (auto l = list.lock()) std::erase_if(*l, [id](const auto& h) { return h.first == id; });
+  });
+}
+
+// ---- printing ----------------------------------------------------------------------------
+
+std::string Module::repr() const {
+  std::ostringstream os;
+  os << type_name_ << '(' << extra_repr();
+  if (!children_.empty()) {
+    os << '\n';
+    for (const auto& [name, child] : children_) {
+      std::string inner = child->repr();
+      // Indent nested lines by two spaces, as PyTorch does.
+      std::string indented;
+      for (char c : inner) {
+        indented += c;
+        if (c == '\n') indented += "  ";
+      }
+      os << "  (" << name << "): " << indented << '\n';
+    }
+  }
+  os << ')';
+  return os.str();
+}
+
+std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.repr(); }
+
+}  // namespace xg::nn
