@@ -1,0 +1,205 @@
+// Activation functions. Forwards are tight loops over the raw buffer (detail::map_unary);
+// backwards are written with xgrad ops so that higher-order gradients work. GELU's
+// derivative needs erf, which is not an xgrad op, so it is its own recorded op
+// (gelu_backward) whose backward is again an xgrad expression.
+#include "autograd/ops/activation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "autograd/detail/impl.hpp"
+#include "autograd/ops/compare.hpp"
+#include "autograd/ops/elementwise.hpp"
+
+namespace xg {
+
+namespace {
+
+// PyTorch's GELU constants (aten/src/ATen/native/cpu/Activation.cpp).
+constexpr double kSqrt1_2 = 0.70710678118654752440;      // 1 / sqrt(2)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1 / sqrt(2 pi)
+constexpr double kSqrt2OverPi = 0.79788456080286535588;  // sqrt(2 / pi)
+constexpr double kKappa = 0.044715;
+
+enum class GeluKind { exact, tanh };
+
+GeluKind parse_gelu_kind(std::string_view approximate) {
+  if (approximate == "none") return GeluKind::exact;
+  if (approximate == "tanh") return GeluKind::tanh;
+  throw ValueError("gelu: approximate must be \"none\" or \"tanh\", got \"" +
+                   std::string(approximate) + "\"");
+}
+
+// d/dx gelu(x), elementwise, as a recorded op so that the gradient of gelu can itself be
+// differentiated (create_graph). Its own backward is the second derivative, written
+// with xgrad ops:
+//   exact: d/dx [Phi(x) + x phi(x)] = phi(x) (2 - x^2)
+//   tanh:  with u = c (x + k x^3), t = tanh(u), u' = c (1 + 3 k x^2), u'' = 6 c k x,
+//          f' = 0.5 (1 + t) + 0.5 x (1 - t^2) u'
+//          f'' = (1 - t^2) (u' + 0.5 x (u'' - 2 t u'^2))
+Tensor gelu_derivative(const Tensor& x, GeluKind kind) {
+  Tensor out = detail::dispatch_float("gelu", x.dtype(), [&]<class T>() {
+    if (kind == GeluKind::exact) {
+      return detail::map_unary<T>(x, [](T v) {
+        const T cdf = T(0.5) * (T(1) + std::erf(v * T(kSqrt1_2)));
+        const T pdf = std::exp(T(-0.5) * v * v) * T(kInvSqrt2Pi);
+        return cdf + v * pdf;
+      });
+    }
+    return detail::map_unary<T>(x, [](T v) {
+      const T inner = T(kSqrt2OverPi) * (v + T(kKappa) * v * v * v);
+      const T t = std::tanh(inner);
+      const T left = T(0.5) * (T(1) + t);
+      const T sech2 = T(1) - t * t;
+      // Where tanh saturated, the second term is exactly 0; skipping it avoids 0 * inf
+      // when v * v overflows (|v| > 1e19 in f32).
+      if (sech2 == T(0)) return left;
+      const T du = T(kSqrt2OverPi) * (T(1) + T(3 * kKappa) * v * v);
+      return left + T(0.5) * v * sech2 * du;
+    });
+  });
+  detail::record("gelu_backward", out, {x}, [x, kind](const detail::BackwardCtx& ctx) {
+    Tensor second;
+    if (kind == GeluKind::exact) {
+      const Tensor x2 = x * x;
+      second = exp(x2 * -0.5) * kInvSqrt2Pi * (2.0 - x2);
+    } else {
+      const Tensor x2 = x * x;
+      const Tensor t = tanh((x + x2 * x * kKappa) * kSqrt2OverPi);
+      const Tensor du = (x2 * (3.0 * kKappa) + 1.0) * kSqrt2OverPi;
+      const Tensor ddu = x * (6.0 * kKappa * kSqrt2OverPi);
+      second = (1.0 - t * t) * (du + x * 0.5 * (ddu - 2.0 * t * du * du));
+    }
+    return std::vector<Tensor>{ctx.grad * second};
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor sigmoid(const Tensor& x) {
+  detail::check_defined("sigmoid", x);
+  Tensor out = detail::dispatch_float("sigmoid", x.dtype(), [&]<class T>() {
+    // Two branches so that exp never overflows: sigmoid(1000) = 1/(1+0) = 1 exactly and
+    // sigmoid(-1000) = 0/(1+0) = 0 exactly, never inf/inf.
+    return detail::map_unary<T>(x, [](T v) {
+      if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
+      const T e = std::exp(v);
+      return e / (T(1) + e);
+    });
+  });
+  detail::record(
+      "sigmoid", out, {x},
+      [](const detail::BackwardCtx& ctx) {
+        const Tensor y = ctx.output();
+        return std::vector<Tensor>{ctx.grad * (y * (1.0 - y))};
+      },
+      /*save_output=*/true);
+  return out;
+}
+
+Tensor tanh(const Tensor& x) {
+  detail::check_defined("tanh", x);
+  Tensor out = detail::dispatch_float("tanh", x.dtype(), [&]<class T>() {
+    return detail::map_unary<T>(x, [](T v) { return std::tanh(v); });
+  });
+  detail::record(
+      "tanh", out, {x},
+      [](const detail::BackwardCtx& ctx) {
+        const Tensor y = ctx.output();
+        return std::vector<Tensor>{ctx.grad * (1.0 - y * y)};
+      },
+      /*save_output=*/true);
+  return out;
+}
+
+Tensor relu(const Tensor& x) {
+  detail::check_defined("relu", x);
+  Tensor out = detail::dispatch_float("relu", x.dtype(), [&]<class T>() {
+    // v > 0 ? v : 0 (not std::max) so that NaN propagates, as in PyTorch.
+    return detail::map_unary<T>(x, [](T v) { return v > T(0) || std::isnan(v) ? v : T(0); });
+  });
+  // PyTorch masks with the saved result (threshold_backward(grad, result, 0)): the
+  // gradient is 0 where y <= 0, so relu'(0) = 0. Using y keeps x out of the closure.
+  detail::record(
+      "relu", out, {x},
+      [](const detail::BackwardCtx& ctx) {
+        return std::vector<Tensor>{where(le(ctx.output(), 0.0), 0.0, ctx.grad)};
+      },
+      /*save_output=*/true);
+  return out;
+}
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  detail::check_defined("leaky_relu", x);
+  Tensor out = detail::dispatch_float("leaky_relu", x.dtype(), [&]<class T>() {
+    const T slope = static_cast<T>(negative_slope);
+    return detail::map_unary<T>(x, [slope](T v) { return v > T(0) ? v : v * slope; });
+  });
+  // PyTorch: x > 0 ? g : g * slope, so the slope side owns x = 0.
+  detail::record("leaky_relu", out, {x}, [x, negative_slope](const detail::BackwardCtx& ctx) {
+    return std::vector<Tensor>{where(gt(x, 0.0), ctx.grad, ctx.grad * negative_slope)};
+  });
+  return out;
+}
+
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  detail::check_defined("softplus", x);
+  if (beta == 0.0) throw ValueError("softplus: beta must be non-zero, got 0");
+  Tensor out = detail::dispatch_float("softplus", x.dtype(), [&]<class T>() {
+    const T b = static_cast<T>(beta), th = static_cast<T>(threshold);
+    // PyTorch returns x where beta x > threshold. Below it, log1p(exp(bx)) is rewritten
+    // as max(bx, 0) + log1p(exp(-|bx|)): equal in exact arithmetic, and it cannot
+    // overflow even when the user raises the threshold.
+    return detail::map_unary<T>(x, [b, th](T v) {
+      const T bx = v * b;
+      if (bx > th) return v;
+      return (std::max(bx, T(0)) + std::log1p(std::exp(-std::abs(bx)))) / b;
+    });
+  });
+  detail::record("softplus", out, {x}, [x, beta, threshold](const detail::BackwardCtx& ctx) {
+    const Tensor bx = x * beta;
+    return std::vector<Tensor>{where(gt(bx, threshold), ctx.grad, ctx.grad * sigmoid(bx))};
+  });
+  return out;
+}
+
+Tensor gelu(const Tensor& x, std::string_view approximate) {
+  detail::check_defined("gelu", x);
+  const GeluKind kind = parse_gelu_kind(approximate);
+  Tensor out = detail::dispatch_float("gelu", x.dtype(), [&]<class T>() {
+    if (kind == GeluKind::exact) {
+      return detail::map_unary<T>(
+          x, [](T v) { return T(0.5) * v * (T(1) + std::erf(v * T(kSqrt1_2))); });
+    }
+    return detail::map_unary<T>(x, [](T v) {
+      const T inner = T(kSqrt2OverPi) * (v + T(kKappa) * v * v * v);
+      return T(0.5) * v * (T(1) + std::tanh(inner));
+    });
+  });
+  detail::record("gelu", out, {x}, [x, kind](const detail::BackwardCtx& ctx) {
+    return std::vector<Tensor>{ctx.grad * gelu_derivative(x, kind)};
+  });
+  return out;
+}
+
+Tensor elu(const Tensor& x, double alpha) {
+  detail::check_defined("elu", x);
+  Tensor out = detail::dispatch_float("elu", x.dtype(), [&]<class T>() {
+    const T a = static_cast<T>(alpha);
+    return detail::map_unary<T>(x, [a](T v) { return v > T(0) ? v : a * std::expm1(v); });
+  });
+  // PyTorch (elu_backward): x <= 0 gives g * alpha * exp(x), so elu'(0) = alpha. Written
+  // as y + alpha (= alpha exp(x) there) so that no exp is recomputed.
+  detail::record(
+      "elu", out, {x},
+      [x, alpha](const detail::BackwardCtx& ctx) {
+        const Tensor y = ctx.output();
+        return std::vector<Tensor>{where(gt(x, 0.0), ctx.grad, ctx.grad * (y + alpha))};
+      },
+      /*save_output=*/true);
+  return out;
+}
+
+}  // namespace xg
