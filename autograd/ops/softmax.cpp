@@ -1,0 +1,174 @@
+// softmax and log_softmax along one axis.
+//
+// Both subtract the maximum along the axis before exponentiating, so exp never
+// overflows and the largest term is exactly exp(0) = 1: softmax([1000, -1000]) is exactly
+// [1, 0], and log_softmax computes (x - max) - log(sum(exp(x - max))), finite for +-1000.
+// The forward passes are hand-written loops: one tight loop per row when the axis is the
+// last one (the common case: logits of shape (batch, classes)), and otherwise loops that
+// keep the `inner` elements after the axis as the contiguous innermost dimension.
+// Backward passes are built from differentiable ops on the saved output, so gradients of
+// any order work.
+
+#include "autograd/ops/softmax.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "autograd/detail/impl.hpp"
+#include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/reduce.hpp"
+
+namespace xg {
+namespace {
+
+using detail::ptr;
+
+// The tensor seen as (outer, n, inner) around the softmax axis.
+struct Layout {
+  std::int64_t outer = 1;
+  std::int64_t n = 1;
+  std::int64_t inner = 1;
+};
+
+// One contiguous row of n elements.
+template <class T, bool Log> void softmax_row(const T* x, T* y, std::int64_t n) {
+  // `>` skips NaN, which then propagates through exp and the sum to the whole row.
+  T mx = -std::numeric_limits<T>::infinity();
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (x[i] > mx) mx = x[i];
+  }
+  T s = T(0);
+  if constexpr (Log) {
+    for (std::int64_t i = 0; i < n; ++i) s += std::exp(x[i] - mx);
+    const T log_s = std::log(s);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - mx) - log_s;
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) {
+      y[i] = std::exp(x[i] - mx);
+      s += y[i];
+    }
+    const T inv = T(1) / s;
+    for (std::int64_t i = 0; i < n; ++i) y[i] *= inv;
+  }
+}
+
+// One (n, inner) block, reduced along n: the per-column maximum and sum live in buffers
+// of size inner so that every pass walks memory contiguously.
+template <class T, bool Log>
+void softmax_block(const T* x, T* y, std::int64_t n, std::int64_t inner, std::vector<T>& mx,
+                   std::vector<T>& s) {
+  std::fill(mx.begin(), mx.end(), -std::numeric_limits<T>::infinity());
+  std::fill(s.begin(), s.end(), T(0));
+  for (std::int64_t j = 0; j < n; ++j) {
+    const T* row = x + j * inner;
+    for (std::int64_t i = 0; i < inner; ++i) {
+      if (row[i] > mx[i]) mx[i] = row[i];
+    }
+  }
+  for (std::int64_t j = 0; j < n; ++j) {
+    const T* row = x + j * inner;
+    T* out = y + j * inner;
+    for (std::int64_t i = 0; i < inner; ++i) {
+      const T e = std::exp(row[i] - mx[i]);
+      if constexpr (!Log) out[i] = e;
+      s[i] += e;
+    }
+  }
+  if constexpr (Log) {
+    for (std::int64_t i = 0; i < inner; ++i) s[i] = std::log(s[i]);
+    for (std::int64_t j = 0; j < n; ++j) {
+      const T* row = x + j * inner;
+      T* out = y + j * inner;
+      for (std::int64_t i = 0; i < inner; ++i) out[i] = (row[i] - mx[i]) - s[i];
+    }
+  } else {
+    for (std::int64_t i = 0; i < inner; ++i) s[i] = T(1) / s[i];
+    for (std::int64_t j = 0; j < n; ++j) {
+      T* out = y + j * inner;
+      for (std::int64_t i = 0; i < inner; ++i) out[i] *= s[i];
+    }
+  }
+}
+
+template <class T, bool Log> void softmax_kernel(const T* x, T* y, const Layout& l) {
+  const std::int64_t block = l.n * l.inner;
+  if (block == 0) return;
+  if (l.inner == 1) {
+    for (std::int64_t o = 0; o < l.outer; ++o)
+      softmax_row<T, Log>(x + o * block, y + o * block, l.n);
+    return;
+  }
+  std::vector<T> mx(static_cast<std::size_t>(l.inner)), s(static_cast<std::size_t>(l.inner));
+  for (std::int64_t o = 0; o < l.outer; ++o) {
+    softmax_block<T, Log>(x + o * block, y + o * block, l.n, l.inner, mx, s);
+  }
+}
+
+// Checks x and the axis, and returns the layout and the axes to reduce in backward
+// ({axis}, or {} for a 0-D tensor, which PyTorch treats as one element along axis 0/-1).
+Layout prepare(const char* op, const Tensor& x, std::int64_t axis, Axes& reduce_axes) {
+  detail::check_defined(op, x);
+  if (!is_floating(x.dtype())) {
+    throw DtypeError(std::string(op) + ": expected a float tensor (f32 or f64), got i64 of shape " +
+                     shape_str(x.shape()));
+  }
+  const Shape& shape = x.shape();
+  Layout l;
+  if (shape.empty()) {
+    if (axis != 0 && axis != -1) detail::normalize_axis(op, axis, shape);  // throws
+    reduce_axes = {};
+    return l;
+  }
+  const std::int64_t a = detail::normalize_axis(op, axis, shape);
+  reduce_axes = {a};
+  for (std::int64_t d = 0; d < a; ++d) l.outer *= shape[static_cast<std::size_t>(d)];
+  l.n = shape[static_cast<std::size_t>(a)];
+  for (std::size_t d = static_cast<std::size_t>(a) + 1; d < shape.size(); ++d) l.inner *= shape[d];
+  return l;
+}
+
+template <bool Log> Tensor forward(const char* op, const Tensor& x, const Layout& l) {
+  Tensor out = detail::empty(x.shape(), x.dtype());
+  detail::dispatch_float(op, x.dtype(),
+                         [&]<class T>() { softmax_kernel<T, Log>(ptr<T>(x), ptr<T>(out), l); });
+  return out;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, std::int64_t axis) {
+  Axes axes;
+  const Layout l = prepare("softmax", x, axis, axes);
+  Tensor out = forward<false>("softmax", x, l);
+  detail::record(
+      "softmax", out, {x},
+      [axes](const detail::BackwardCtx& ctx) {
+        // dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g.
+        const Tensor y = ctx.output();
+        const Tensor& g = ctx.grad;
+        return std::vector<Tensor>{y * (g - sum(g * y, axes, true))};
+      },
+      /*save_output=*/true);
+  return out;
+}
+
+Tensor log_softmax(const Tensor& x, std::int64_t axis) {
+  Axes axes;
+  const Layout l = prepare("log_softmax", x, axis, axes);
+  Tensor out = forward<true>("log_softmax", x, l);
+  detail::record(
+      "log_softmax", out, {x},
+      [axes](const detail::BackwardCtx& ctx) {
+        // dx = g - softmax(x) * sum(g), with softmax(x) = exp(y) from the saved output.
+        const Tensor y = ctx.output();
+        const Tensor& g = ctx.grad;
+        return std::vector<Tensor>{g - exp(y) * sum(g, axes, true)};
+      },
+      /*save_output=*/true);
+  return out;
+}
+
+}  // namespace xg
