@@ -2,6 +2,7 @@
 #include "autograd/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <unordered_map>
 
@@ -31,12 +32,30 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+// Note [saved tensor versions]
+// Every Storage carries a version that in-place writes bump. When an op's backward reads
+// its inputs (or its output), record() notes their versions; the engine compares them
+// before running that backward and throws if a value it needs was overwritten since, as
+// PyTorch's "modified by an inplace operation" error does. weak_ptr: the check must not
+// keep a buffer alive that the backward itself does not hold.
 void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn,
-            bool save_output) {
+            bool save_output, bool saves_inputs) {
   if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
   auto node = std::make_shared<Node>();
   node->name = name;
   node->edges.reserve(inputs.size());
+  if (saves_inputs) {
+    node->saved_versions.reserve(inputs.size() + (save_output ? 1 : 0));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const auto& st = inputs[i].impl()->storage;
+      node->saved_versions.push_back({st, st->version, static_cast<int>(i), inputs[i].shape()});
+    }
+  }
+  if (save_output) {
+    const auto& st = out.impl()->storage;
+    node->saved_versions.push_back({st, st->version, -1, out.shape()});
+  }
+  if (anomaly_mode_enabled()) node->creation_trace = current_stack_trace();
   for (const auto& t : inputs) {
     Edge e;
     if (t.requires_grad()) {
@@ -142,6 +161,38 @@ std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
 
 void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? slot + g : g; }
 
+void check_saved_versions(const Node& node) {
+  for (const auto& sv : node.saved_versions) {
+    auto storage = sv.storage.lock();
+    if (!storage || storage->version == sv.version) continue;
+    const std::string which =
+        sv.input < 0 ? std::string("its output") : "input " + std::to_string(sv.input);
+    throw GraphError(std::string(node.name) + ": one of the tensors needed for its gradient (" +
+                     which + ", shape " + shape_str(sv.shape) +
+                     ") has been modified by an inplace operation: it is at version " +
+                     std::to_string(storage->version) + ", expected version " +
+                     std::to_string(sv.version) +
+                     ". Clone it before modifying it, or modify it after backward()." +
+                     (node.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node.creation_trace));
+  }
+}
+
+void check_finite_gradients(const Node& node, const std::vector<Tensor>& grads) {
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    const Tensor& g = grads[i];
+    if (!g.defined() || !is_floating(g.dtype())) continue;
+    for (double v : g.to_vector<double>()) {
+      if (!std::isfinite(v)) {
+        throw GraphError(std::string("anomaly detected: ") + node.name +
+                         " backward returned " + (std::isnan(v) ? "nan" : "inf") +
+                         " in the gradient of input " + std::to_string(i) + " (shape " +
+                         shape_str(g.shape()) + "). The op was created at:\n" +
+                         (node.creation_trace.empty() ? "  (unknown)" : node.creation_trace));
+      }
+    }
+  }
+}
+
 // The gradient `g` an op produced for one input, checked and reduced to the input's shape.
 Tensor fit_gradient(const Node& node, std::size_t i, Tensor g) {
   const Edge& e = node.edges[i];
@@ -182,7 +233,11 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     no_grad.emplace();
   }
 
-  auto deliver_leaf = [&](const std::shared_ptr<TensorImpl>& leaf, const Tensor& g) {
+  auto deliver_leaf = [&](const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
+    for (const auto& hook : leaf->hooks) {
+      Tensor replaced = hook(g);
+      if (replaced.defined()) g = replaced;
+    }
     if (capture) {
       auto it = capture->leaves.find(leaf.get());
       if (it != capture->leaves.end()) accumulate((*capture->results)[it->second], g);
@@ -232,6 +287,15 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
         }
       }
       if (!g.defined()) continue;
+      for (const auto& hook : node->pre_hooks) {
+        Tensor replaced = hook(g);
+        if (replaced.defined()) g = replaced;
+      }
+      if (auto retained = node->retained.lock()) {
+        // As PyTorch: the retained gradient is the one after every hook.
+        retained->grad = !retained->grad.defined() ? (create_graph ? g : g.detach().clone())
+                                                   : retained->grad + g;
+      }
       if (!node->backward) {
         throw GraphError(std::string(node->name) +
                          ": trying to backward through the graph a second time, but its saved "
@@ -239,7 +303,9 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
                          "{.retain_graph = true} to the first backward() if you need to call it "
                          "again");
       }
+      check_saved_versions(*node);
       std::vector<Tensor> grads = node->backward(BackwardCtx{g, *node});
+      if (detail::anomaly_mode_enabled()) check_finite_gradients(*node, grads);
       if (grads.size() != node->edges.size()) {
         throw GraphError(std::string(node->name) + " backward: returned " +
                          std::to_string(grads.size()) + " gradients for " +

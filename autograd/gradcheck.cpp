@@ -12,6 +12,8 @@
 
 #include "autograd/detail/impl.hpp"
 #include "autograd/engine.hpp"
+#include "autograd/ops/shape.hpp"
+#include "autograd/random.hpp"
 
 namespace xg {
 
@@ -152,6 +154,37 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   msg << "ok (max |analytic - numeric| = " << result.max_error << ")";
   result.message = msg.str();
   return result;
+}
+
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const GradcheckOptions& opts) {
+  Shape out_shape;
+  {
+    NoGradGuard ng;
+    out_shape = evaluate(fn, inputs).shape();
+  }
+  std::vector<Tensor> extended = inputs;
+  extended.push_back(uniform(out_shape, -1.0, 1.0, {.dtype = Dtype::f64, .requires_grad = true}));
+  const std::size_t n = inputs.size();
+  auto first_order = [&fn, n](const std::vector<Tensor>& xs) {
+    // gradcheck evaluates finite differences without recording; the first-order gradient
+    // still needs its graph.
+    EnableGradGuard enable;
+    const std::vector<Tensor> ins(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(n));
+    const Tensor out = fn(ins);
+    std::vector<Tensor> wrt;
+    for (const auto& t : ins) {
+      if (t.requires_grad()) wrt.push_back(t);
+    }
+    if (!out.requires_grad()) return zeros({0}, {.dtype = Dtype::f64});
+    auto grads = grad({out}, wrt, {.create_graph = true, .allow_unused = true, .grad_outputs = {xs[n]}});
+    std::vector<Tensor> flat;
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      flat.push_back(grads[i].defined() ? reshape(grads[i], {-1}) : zeros({wrt[i].numel()}, {.dtype = Dtype::f64}));
+    }
+    return flat.empty() ? zeros({0}, {.dtype = Dtype::f64}) : concat(flat, 0);
+  };
+  return gradcheck(first_order, extended, opts);
 }
 
 }  // namespace xg

@@ -36,4 +36,12 @@ struct GradcheckResult {
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& opts = {});
 
+// Checks second derivatives, as PyTorch's gradgradcheck: with a random f64 output gradient
+// v (seeded from the library's generator), the function
+//   (inputs, v) -> concat of flattened grad(fn(inputs), inputs, v, create_graph = true)
+// is checked with gradcheck, i.e. the backward pass itself is differentiated by the engine
+// and compared against finite differences of the first-order gradients.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const GradcheckOptions& opts = {});
+
 }  // namespace xg

@@ -241,7 +241,7 @@ Tensor Tensor::to(Dtype dtype) const {
     const Dtype from = this->dtype();
     detail::record("to", out, {*this}, [from](const detail::BackwardCtx& ctx) {
       return std::vector<Tensor>{ctx.grad.to(from)};
-    });
+    }, /*save_output=*/false, /*saves_inputs=*/false);
   }
   return out;
 }
@@ -253,7 +253,7 @@ Tensor Tensor::clone() const {
               static_cast<std::size_t>(numel()) * dtype_size(dtype()));
   detail::record("clone", out, {*this}, [](const detail::BackwardCtx& ctx) {
     return std::vector<Tensor>{ctx.grad};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -91,6 +92,31 @@ class Tensor {
   void backward(const Tensor& gradient, const BackwardOptions& opts = {}) const;
   // Name of the op that produced this tensor ("" for leaves), e.g. "matmul".
   std::string grad_fn_name() const;
+  // Calls hook with this tensor's gradient whenever backward computes it; a defined return
+  // value replaces the gradient. On a leaf the hook runs before accumulation into grad().
+  void register_hook(std::function<Tensor(const Tensor&)> hook);
+  // Makes a non-leaf keep its gradient in grad() during backward (a no-op on leaves).
+  void retain_grad();
+  // How many times the values were written in place (PyTorch's _version).
+  std::uint64_t version() const;
+
+  // --- in-place ops -----------------------------------------------------------------
+  // They write into this tensor's values and bump its version. `other` broadcasts to this
+  // tensor's shape; the dtype stays. On a leaf that requires grad they throw GraphError
+  // unless inside a NoGradGuard; on a tensor in a graph they are recorded, and a backward
+  // that needs the old values throws instead of using the new ones.
+  Tensor& add_(const Tensor& other);
+  Tensor& sub_(const Tensor& other);
+  Tensor& mul_(const Tensor& other);
+  Tensor& div_(const Tensor& other);
+  Tensor& add_(double other);
+  Tensor& sub_(double other);
+  Tensor& mul_(double other);
+  Tensor& div_(double other);
+  Tensor& fill_(double value);
+  Tensor& zero_();
+  Tensor& copy_(const Tensor& src);
+  Tensor& clamp_(std::optional<double> min, std::optional<double> max);
 
   // --- method forms of common ops (same contracts as the free functions) ----------
   Tensor sum() const;

@@ -43,7 +43,9 @@ struct TensorImpl {
   Dtype dtype = Dtype::f32;
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;  // null for leaves
-  Tensor grad;                    // accumulated gradient of a leaf
+  Tensor grad;                    // accumulated gradient of a leaf (or retain_grad)
+  // Leaf gradient hooks, run before accumulation (non-leaf hooks live on the Node).
+  std::vector<std::function<Tensor(const Tensor&)>> hooks;
 };
 
 struct BackwardCtx;
@@ -73,6 +75,23 @@ struct Node : std::enable_shared_from_this<Node> {
   std::shared_ptr<Storage> saved_output;
   Shape out_shape;
   Dtype out_dtype = Dtype::f32;
+
+  // Versions of the storages the backward reads, taken when the op ran; see
+  // Note [saved tensor versions] in engine.cpp.
+  struct SavedVersion {
+    std::weak_ptr<Storage> storage;
+    std::uint64_t version;
+    int input;  // input index, or -1 for the op's own output
+    Shape shape;
+  };
+  std::vector<SavedVersion> saved_versions;
+  // Hooks on the gradient of the op's output (Tensor::register_hook on a non-leaf).
+  std::vector<std::function<Tensor(const Tensor&)>> pre_hooks;
+  // The tensor that asked for retain_grad(): receives the gradient after all hooks (weak:
+  // the node must not own the tensor that owns the node).
+  std::weak_ptr<TensorImpl> retained;
+  // Where the op was created, recorded while a DetectAnomalyGuard is active.
+  std::string creation_trace;
 
   // Engine scratch space, valid during one backward pass.
   Tensor grad_accum;
@@ -104,8 +123,16 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 
 // Makes `out` the result of op `name` on `inputs` in the graph, if grad mode is on and an
 // input requires grad; otherwise does nothing. `out` must be freshly created by the op.
+// save_output: the backward reads the output (through ctx.output()).
+// saves_inputs: the backward reads the inputs' values (pass false for ops like add or
+// reshape whose gradient does not depend on them); when true, modifying an input in place
+// before backward makes backward throw instead of computing a wrong gradient.
 void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn,
-            bool save_output = false);
+            bool save_output = false, bool saves_inputs = true);
+
+// Anomaly mode (autograd/anomaly.hpp): whether it is on, and the current call stack.
+bool anomaly_mode_enabled();
+std::string current_stack_trace();
 
 // ---- checks that throw the library's typed errors --------------------------------------
 // Axis in [-ndim, ndim) made non-negative, or ShapeError naming the op and the shape.

@@ -95,7 +95,7 @@ Tensor sigmoid(const Tensor& x) {
         const Tensor y = ctx.output();
         return std::vector<Tensor>{ctx.grad * (y * (1.0 - y))};
       },
-      /*save_output=*/true);
+      /*save_output=*/true, /*saves_inputs=*/false);
   return out;
 }
 
@@ -110,7 +110,7 @@ Tensor tanh(const Tensor& x) {
         const Tensor y = ctx.output();
         return std::vector<Tensor>{ctx.grad * (1.0 - y * y)};
       },
-      /*save_output=*/true);
+      /*save_output=*/true, /*saves_inputs=*/false);
   return out;
 }
 
@@ -127,7 +127,7 @@ Tensor relu(const Tensor& x) {
       [](const detail::BackwardCtx& ctx) {
         return std::vector<Tensor>{where(le(ctx.output(), 0.0), 0.0, ctx.grad)};
       },
-      /*save_output=*/true);
+      /*save_output=*/true, /*saves_inputs=*/false);
   return out;
 }
 

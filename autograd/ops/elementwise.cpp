@@ -50,7 +50,7 @@ template <class F> Tensor unary_values(const char* op, const Tensor& x, F f) {
 Tensor add(const Tensor& a, const Tensor& b) {
   const Dtype dt = detail::result_dtype("add", a, b);
   Tensor out = binary_values("add", a, b, dt, [](auto x, auto y) { return x + y; });
-  detail::record("add", out, {a, b}, [](const BackwardCtx& ctx) { return Grads{ctx.grad, ctx.grad}; });
+  detail::record("add", out, {a, b}, [](const BackwardCtx& ctx) { return Grads{ctx.grad, ctx.grad}; }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -59,7 +59,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_values("sub", a, b, dt, [](auto x, auto y) { return x - y; });
   detail::record("sub", out, {a, b}, [](const BackwardCtx& ctx) {
     return Grads{ctx.grad, ctx.needs(1) ? -ctx.grad : Tensor()};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -88,7 +88,7 @@ Tensor neg(const Tensor& x) {
   Tensor out = detail::dispatch(x.dtype(), [&]<class T>() {
     return detail::map_unary<T>(x, [](T v) { return static_cast<T>(-v); });
   });
-  detail::record("neg", out, {x}, [](const BackwardCtx& ctx) { return Grads{-ctx.grad}; });
+  detail::record("neg", out, {x}, [](const BackwardCtx& ctx) { return Grads{-ctx.grad}; }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -151,7 +151,7 @@ Tensor exp(const Tensor& x) {
   Tensor out = unary_values("exp", x, [](auto v) { return std::exp(v); });
   detail::record("exp", out, {x}, [](const BackwardCtx& ctx) {
     return Grads{ctx.grad * ctx.output()};
-  }, /*save_output=*/true);
+  }, /*save_output=*/true, /*saves_inputs=*/false);
   return out;
 }
 
@@ -167,7 +167,7 @@ Tensor sqrt(const Tensor& x) {
   Tensor out = unary_values("sqrt", x, [](auto v) { return std::sqrt(v); });
   detail::record("sqrt", out, {x}, [](const BackwardCtx& ctx) {
     return Grads{ctx.grad / (2.0 * ctx.output())};
-  }, /*save_output=*/true);
+  }, /*save_output=*/true, /*saves_inputs=*/false);
   return out;
 }
 
@@ -289,7 +289,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   const Shape in_shape = x.shape();
   detail::record("broadcast_to", out, {x}, [in_shape](const BackwardCtx& ctx) {
     return Grads{sum_to_size(ctx.grad, in_shape)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -307,7 +307,7 @@ Tensor sum_to_size(const Tensor& x, const Shape& shape) {
   const Shape in_shape = x.shape();
   detail::record("sum_to_size", out, {x}, [in_shape](const BackwardCtx& ctx) {
     return Grads{broadcast_to(ctx.grad, in_shape)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 

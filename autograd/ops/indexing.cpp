@@ -63,7 +63,7 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t a, st
   detail::record("slice_backward", out, {g}, [a, start, len, step](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{slice_impl(ctx.grad, a, start, len, step)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -80,7 +80,7 @@ Tensor slice_impl(const Tensor& x, std::int64_t a, std::int64_t start, std::int6
   detail::record("slice", out, {x}, [in_shape = x.shape(), a, start, step](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{slice_backward(ctx.grad, in_shape, a, start, step)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -132,7 +132,7 @@ Tensor index_select_backward(const Tensor& g, const Shape& in_shape, std::int64_
   detail::record("index_select_backward", out, {g}, [a, index](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{index_select_impl(ctx.grad, a, index)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -157,7 +157,7 @@ Tensor index_select_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
                  [in_shape = x.shape(), a, index](const BackwardCtx& ctx) {
                    if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
                    return std::vector<Tensor>{index_select_backward(ctx.grad, in_shape, a, index)};
-                 });
+                 }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -212,7 +212,7 @@ Tensor gather_backward(const Tensor& g, const Shape& in_shape, std::int64_t a,
   detail::record("gather_backward", out, {g}, [a, index](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{gather_impl(ctx.grad, a, index)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -231,7 +231,7 @@ Tensor gather_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
   detail::record("gather", out, {x}, [in_shape = x.shape(), a, index](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{gather_backward(ctx.grad, in_shape, a, index)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 

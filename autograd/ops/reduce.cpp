@@ -372,7 +372,7 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
                     in_shape = x.shape()](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
                      if (!ctx.needs(0)) return {Tensor()};
                      return {expand_grad(ctx.grad, keep, in_shape)};
-                   });
+                   }, /*save_output=*/false, /*saves_inputs=*/false);
   }
   return out;
 }
@@ -398,7 +398,7 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
                      if (!ctx.needs(0)) return {Tensor()};
                      // Scale the small gradient before repeating it.
                      return {expand_grad(ctx.grad / n, keep, in_shape)};
-                   });
+                   }, /*save_output=*/false, /*saves_inputs=*/false);
   }
   return out;
 }

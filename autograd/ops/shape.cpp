@@ -64,7 +64,7 @@ Tensor reshape_impl(const char* name, const Tensor& x, const Shape& shape) {
   detail::record(name, out, {x}, [in_shape = x.shape()](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{reshape(ctx.grad, in_shape)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -151,7 +151,7 @@ Tensor permute_impl(const char* name, const Tensor& x, const Axes& perm) {
   detail::record(name, out, {x}, [inverse](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{permute(ctx.grad, inverse)};
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -337,7 +337,7 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis) {
       offset += sizes[k];
     }
     return grads;
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 
@@ -383,7 +383,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis) {
       if (ctx.needs(k)) grads[k] = squeeze(slice(ctx.grad, a, i, i + 1), a);
     }
     return grads;
-  });
+  }, /*save_output=*/false, /*saves_inputs=*/false);
   return out;
 }
 

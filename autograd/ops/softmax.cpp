@@ -151,7 +151,7 @@ Tensor softmax(const Tensor& x, std::int64_t axis) {
         const Tensor& g = ctx.grad;
         return std::vector<Tensor>{y * (g - sum(g * y, axes, true))};
       },
-      /*save_output=*/true);
+      /*save_output=*/true, /*saves_inputs=*/false);
   return out;
 }
 
@@ -167,7 +167,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t axis) {
         const Tensor& g = ctx.grad;
         return std::vector<Tensor>{g - exp(y) * sum(g, axes, true)};
       },
-      /*save_output=*/true);
+      /*save_output=*/true, /*saves_inputs=*/false);
   return out;
 }
 
