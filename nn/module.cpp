@@ -16,6 +16,25 @@ Module::Module(std::string type_name)
       forward_hooks_(std::make_shared<std::vector<std::pair<int, ForwardHook>>>()),
       backward_hooks_(std::make_shared<std::vector<std::pair<int, BackwardHook>>>()) {}
 
+Module::Module(const Module& other)
+    : std::enable_shared_from_this<Module>(other),
+      type_name_(other.type_name_),
+      training_(other.training_),
+      params_(other.params_),
+      buffers_(other.buffers_),
+      children_(other.children_),
+      forward_hooks_(std::make_shared<std::vector<std::pair<int, ForwardHook>>>(*other.forward_hooks_)),
+      backward_hooks_(std::make_shared<std::vector<std::pair<int, BackwardHook>>>(*other.backward_hooks_)),
+      next_hook_id_(other.next_hook_id_) {}
+
+Module& Module::operator=(const Module& other) {
+  if (this != &other) {
+    Module copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
 Tensor Module::forward(const Tensor&) {
   throw GraphError(type_name_ + ": this module takes two inputs (input, target)");
 }
@@ -62,8 +81,12 @@ Tensor Module::run_with_hooks(const std::function<Tensor()>& forward, const Tens
       }
     }
     const Module* origin = error_origin;
+    // The layer's own message usually starts with its type ("Linear: ..."); say it once.
+    std::string base = error_base;
+    const std::string own_prefix = origin->type_name() + ": ";
+    if (base.rfind(own_prefix, 0) == 0) base = base.substr(own_prefix.size());
     std::string where = path.empty() ? origin->type_name() : path + " (" + origin->type_name() + ")";
-    throw ShapeError(where + ": " + error_base);
+    throw ShapeError(where + ": " + base);
   }
   // Copy the hook lists: a hook may remove itself while running.
   const auto forward_hooks = *forward_hooks_;
@@ -83,7 +106,7 @@ Tensor Module::run_with_hooks(const std::function<Tensor()>& forward, const Tens
         if (replaced.defined()) g = replaced;
       }
       return std::vector<Tensor>{g};
-    });
+    }, /*save_output=*/false, /*saves_inputs=*/false);
     out = through;
   }
   return out;
@@ -325,23 +348,31 @@ HookHandle Module::register_backward_hook(BackwardHook hook) {
 // ---- printing ----------------------------------------------------------------------------
 
 std::string Module::repr() const {
-  std::ostringstream os;
-  os << type_name_ << '(' << extra_repr();
-  if (!children_.empty()) {
-    os << '\n';
-    for (const auto& [name, child] : children_) {
-      std::string inner = child->repr();
-      // Indent nested lines by two spaces, as PyTorch does.
-      std::string indented;
-      for (char c : inner) {
-        indented += c;
-        if (c == '\n') indented += "  ";
-      }
-      os << "  (" << name << "): " << indented << '\n';
-    }
+  // PyTorch's nn.Module.__repr__: a one-line extra_repr stays inside the parentheses when
+  // there are no children; otherwise every line goes on its own, indented by two spaces.
+  std::vector<std::string> lines;
+  const std::string extra = extra_repr();
+  if (!extra.empty()) {
+    std::istringstream is(extra);
+    for (std::string line; std::getline(is, line);) lines.push_back(line);
   }
-  os << ')';
-  return os.str();
+  const std::size_t extra_lines = lines.size();
+  for (const auto& [name, child] : children_) {
+    std::string indented;
+    for (char c : child->repr()) {
+      indented += c;
+      if (c == '\n') indented += "  ";
+    }
+    lines.push_back("(" + name + "): " + indented);
+  }
+  std::string out = type_name_ + "(";
+  if (extra_lines == 1 && children_.empty()) {
+    out += lines[0];
+  } else if (!lines.empty()) {
+    for (const auto& line : lines) out += "\n  " + line;
+    out += "\n";
+  }
+  return out + ")";
 }
 
 std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.repr(); }

@@ -64,8 +64,9 @@ class Module : public std::enable_shared_from_this<Module> {
  public:
   explicit Module(std::string type_name = "Module");
   virtual ~Module() = default;
-  Module(const Module&) = default;
-  Module& operator=(const Module&) = default;
+  // A copy shares the parameter handles but gets its own copies of the hook lists.
+  Module(const Module& other);
+  Module& operator=(const Module& other);
   Module(Module&&) = default;
   Module& operator=(Module&&) = default;
 
