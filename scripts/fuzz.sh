@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the IDX reader's libFuzzer target with clang (libFuzzer + ASan, the code under
+# test instrumented) and runs it for a bounded time. Exits non-zero when the fuzzer finds a
+# crash, a leak, an abort or a timeout; the input that did it is kept under
+# <build>/artifacts/ (turn it into a regression test in tests/data/test_idx.cpp).
+#
+# Usage: scripts/fuzz.sh [SECONDS]        (default 60)
+# Environment:
+#   XGRAD_FUZZ_BUILD_DIR   build directory (default: <repo>/build-fuzz)
+#   XGRAD_JOBS             parallel build jobs (default: nproc)
+# The library's own packages (xtensor, OpenBLAS, zlib, ...) come from scripts/setup.sh;
+# this script adds clang and compiler-rt (libFuzzer, the ASan runtime) when missing.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${XGRAD_FUZZ_BUILD_DIR:-${repo_root}/build-fuzz}"
+jobs="${XGRAD_JOBS:-$(nproc)}"
+seconds="${1:-60}"
+if ! [[ "${seconds}" =~ ^[0-9]+$ ]] || ((seconds < 1)); then
+  echo "fuzz: SECONDS must be a positive integer, got '${seconds}'" >&2
+  exit 2
+fi
+
+# --- clang and compiler-rt ---------------------------------------------------------------
+missing=()
+for pkg in clang libclang-rt-14-dev; do
+  status="$(dpkg-query -W -f='${db:Status-Abbrev}' "${pkg}" 2>/dev/null || true)"
+  [[ "${status}" == ii* ]] || missing+=("${pkg}")
+done
+if ((${#missing[@]} > 0)); then
+  echo "fuzz: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "fuzz: not root and sudo is not available; install as root: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    sudo_cmd=(sudo)
+  fi
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- build -------------------------------------------------------------------------------
+# Only the fuzz targets are built (tests/data/fuzz/CMakeLists.txt compiles autograd/ and
+# data/ again with coverage and ASan); the xgrad library itself is configured, not built.
+cmake -S "${repo_root}" -B "${build_dir}" -G Ninja \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++ \
+  -DBUILD_SHARED_LIBS=OFF \
+  -DXGRAD_BUILD_FUZZERS=ON \
+  -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF \
+  -DXGRAD_INSTALL=OFF
+cmake --build "${build_dir}" -j "${jobs}" --target fuzz_idx
+
+# --- seed corpus: small valid files of every kind, plain and gzip'd ----------------------
+seeds="${build_dir}/seeds_idx"
+corpus="${build_dir}/corpus_idx"
+artifacts="${build_dir}/artifacts"
+rm -rf "${seeds}"
+mkdir -p "${seeds}" "${corpus}" "${artifacts}"
+printf '\x00\x00\x08\x01\x00\x00\x00\x03\x01\x02\x09' >"${seeds}/u8_labels"
+printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x02\x00\x40\x80\xff\x01\x02\x03\x04' >"${seeds}/u8_images"
+printf '\x00\x00\x09\x01\x00\x00\x00\x02\x7f\x80' >"${seeds}/i8"
+printf '\x00\x00\x0b\x02\x00\x00\x00\x01\x00\x00\x00\x02\x01\x02\xff\xfe' >"${seeds}/i16"
+printf '\x00\x00\x0c\x01\x00\x00\x00\x01\x80\x00\x00\x00' >"${seeds}/i32"
+printf '\x00\x00\x0d\x01\x00\x00\x00\x01\x3f\xc0\x00\x00' >"${seeds}/f32"
+printf '\x00\x00\x0e\x04\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01\x40\x09\x21\xfb\x54\x44\x2d\x18' >"${seeds}/f64"
+for f in u8_labels u8_images f32; do
+  gzip -9 -n -c "${seeds}/${f}" >"${seeds}/${f}.gz"
+done
+cat "${seeds}/u8_labels.gz" "${seeds}/f32.gz" >"${seeds}/two_members.gz"
+
+# --- run -----------------------------------------------------------------------------------
+echo "fuzz: running fuzz_idx for ${seconds} s (corpus ${corpus})"
+"${build_dir}/tests/data/fuzz/fuzz_idx" "${corpus}" "${seeds}" \
+  -max_total_time="${seconds}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -artifact_prefix="${artifacts}/" -print_final_stats=1

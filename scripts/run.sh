@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the main job: until the `xgrad` training tool
+# exists, the example that trains an MLP on Fashion-MNIST. Arguments are passed to it.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${XGRAD_BUILD_DIR:-${repo_root}/build}"
+
+"${repo_root}/scripts/setup.sh"
+exec "${build_dir}/examples/train_mlp" "$@"

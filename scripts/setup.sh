@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what xgrad needs on a Debian 12 machine (only what is missing), then configures
+# and builds the project into ./build (Release, Ninja). Safe to run again: apt is skipped
+# when every package is present, and the build is incremental.
+#
+# Environment:
+#   XGRAD_BUILD_DIR   build directory (default: <repo>/build)
+#   XGRAD_JOBS        parallel build jobs (default: nproc)
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${XGRAD_BUILD_DIR:-${repo_root}/build}"
+jobs="${XGRAD_JOBS:-$(nproc)}"
+
+packages=(
+  cmake ninja-build g++
+  libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
+  doctest-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libboost-math-dev
+  dataset-fashion-mnist
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  # "ii" = wanted install, installed; anything else (absent, half-installed) is missing.
+  status="$(dpkg-query -W -f='${db:Status-Abbrev}' "${pkg}" 2>/dev/null || true)"
+  if [[ "${status}" != ii* ]]; then
+    missing+=("${pkg}")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "setup: not root and sudo is not available; install as root: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+    sudo_cmd=(sudo)
+  fi
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#packages[@]} packages already installed"
+fi
+
+# A build directory made with another generator cannot be reused by Ninja: start it over.
+cache="${build_dir}/CMakeCache.txt"
+if [[ -f "${cache}" ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "${cache}"; then
+  echo "setup: ${build_dir} was configured with another generator; reconfiguring"
+  rm -rf "${cache}" "${build_dir}/CMakeFiles"
+fi
+
+cmake -S "${repo_root}" -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "${build_dir}" -j "${jobs}"
