@@ -28,7 +28,12 @@ Storage::~Storage() { ::operator delete(ptr, std::align_val_t{64}); }
 
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
-  for (auto s : shape) n *= s;
+  for (auto s : shape) {
+    if (s < 0 || __builtin_mul_overflow(n, s, &n)) {
+      throw ShapeError("shape " + shape_str(shape) +
+                       (s < 0 ? " has a negative size" : " has more elements than fit in 64 bits"));
+    }
+  }
   return n;
 }
 
@@ -38,6 +43,10 @@ Tensor empty(const Shape& shape, Dtype dtype) {
   }
   auto impl = std::make_shared<TensorImpl>();
   impl->numel = shape_numel(shape);
+  if (impl->numel > (std::int64_t{1} << 46)) {
+    throw ShapeError("empty: shape " + shape_str(shape) + " has " + std::to_string(impl->numel) +
+                     " elements, more than this library allocates");
+  }
   impl->storage = std::make_shared<Storage>(dtype, impl->numel);
   impl->shape = shape;
   impl->dtype = dtype;

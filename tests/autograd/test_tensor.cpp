@@ -43,6 +43,7 @@ TEST_CASE("tensor: creation and metadata") {
 TEST_CASE("tensor: bad creation arguments") {
   check_throws<ShapeError>([] { tensor({1, 2, 3}, {2, 2}); }, {"tensor", "3 values", "(2, 2)"});
   check_throws<ShapeError>([] { zeros({2, -1}); }, {"negative", "(2, -1)"});
+  check_throws<ShapeError>([] { zeros({1LL << 40, 1LL << 40}); }, {"(1099511627776, 1099511627776)"});
   check_throws<ValueError>([] { arange(0, 1, 0); }, {"arange"});
   check_throws<ValueError>([] { arange(0, 5, -1); }, {"arange", "away"});
   check_throws<ShapeError>([] { tensor({1, 2}).item(); }, {"item", "(2)"});
