@@ -307,12 +307,14 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     copies.emplace_back(dst, src);
   }
   if (strict) {
-    for (const auto& [key, value] : state) {
+    for (const auto& entry : state) {
+      const std::string& key = entry.first;  // not a structured binding: clang 14 cannot
+                                             // capture those in the lambda below
       const bool known = std::any_of(targets.begin(), targets.end(),
                                      [&](const auto& t) { return t.first == key; });
       if (!known) {
         throw ValueError("load_state_dict: unexpected key \"" + key + "\" (shape " +
-                         shape_str(value.shape()) + ") not in the model");
+                         shape_str(entry.second.shape()) + ") not in the model");
       }
     }
   }
