@@ -1,0 +1,97 @@
+// `xgrad eval`: rebuild a model from its file's metadata, run it over a data set and
+// print the classification report (optionally as JSON and as charts).
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "autograd/ops/shape.hpp"
+#include "autograd/runtime.hpp"
+#include "nn/serialize.hpp"
+#include "tools/xgrad/commands.hpp"
+#include "tools/xgrad/evaluation.hpp"
+#include "tools/xgrad/model_spec.hpp"
+#include "tools/xgrad/plots.hpp"
+
+namespace xg::cli {
+
+namespace {
+
+data::Dataset select_split(const LoadedData& d, const std::string& split) {
+  if (split == "test") return d.test;
+  if (split == "train") return d.train;
+  if (split == "all") {
+    return data::Dataset(concat({d.train.features(), d.test.features()}, 0),
+                         concat({d.train.targets(), d.test.targets()}, 0), d.class_names);
+  }
+  throw UsageError("--split must be test, train or all, got '" + split + "'");
+}
+
+}  // namespace
+
+int run_eval(const EvalOptions& o) {
+  if (o.threads < 0) throw UsageError("--threads must be >= 0");
+  if (o.batch_size < 1) throw UsageError("--batch-size must be >= 1");
+  if (o.threads > 0) set_num_threads(o.threads);
+  if (o.split != "test" && o.split != "train" && o.split != "all") {
+    throw UsageError("--split must be test, train or all, got '" + o.split + "'");
+  }
+
+  const nn::TensorFile file = nn::load_tensor_file(o.model);
+  const ModelSpec spec = spec_from_metadata(file.metadata, o.model);
+  auto model = build_model(spec);
+  nn::load(*model, o.model);
+
+  DataSpec data_spec;
+  DataOptions data_options;
+  const auto stored = file.metadata.find(kDataKey);
+  if (stored != file.metadata.end()) {
+    data_from_json(stored->second, o.model, data_spec, data_options);
+  } else if (!o.data) {
+    throw UsageError("--data is required: " + o.model + " does not record its training data");
+  }
+  if (o.data) data_spec = parse_data_spec(*o.data);
+  if (o.samples) data_options.samples = *o.samples;
+  if (o.noise) data_options.noise = *o.noise;
+  if (o.centers) data_options.centers = *o.centers;
+  if (o.seed) data_options.seed = *o.seed;
+  if (o.test_fraction) data_options.test_fraction = *o.test_fraction;
+
+  const LoadedData data = load_data(data_spec, data_options);
+  const data::Dataset ds = select_split(data, o.split);
+  std::vector<std::string> names = spec.class_names;
+  if (names.empty() && static_cast<std::int64_t>(data.class_names.size()) == spec.outputs) {
+    names = data.class_names;
+  }
+
+  std::cout << "model: " << o.model << ": " << spec.describe() << ", loss " << spec.loss << " ("
+            << model->num_parameters() << " parameters)\n";
+  std::cout << "data: " << data_spec.text << ", " << o.split << " part (" << ds.size()
+            << " samples)\n\n";
+  const Predictions p = predict(*model, spec, ds, o.batch_size);
+  const Evaluation e = evaluate(p, spec.outputs, names);
+  std::cout << format_evaluation(e) << std::flush;
+
+  if (!o.json.empty()) {
+    nlohmann::json context;
+    context["model"] = o.model;
+    context["architecture"] = spec.describe();
+    context["data"] = data_spec.text;
+    context["split"] = o.split;
+    std::ofstream out(o.json);
+    out << evaluation_json(e, context.dump());
+    out.close();
+    if (!out) throw std::runtime_error("--json: cannot write '" + o.json + "'");
+    std::cout << "wrote the report to " << o.json << "\n";
+  }
+  if (!o.plot.empty()) {
+    make_plot_dir(o.plot);
+    plot_evaluation(o.plot, e);
+    const bool regions = plot_regions(o.plot, *model, ds, names, spec.outputs);
+    std::cout << "wrote roc.svg, confusion.svg" << (regions ? ", regions.svg" : "") << " to "
+              << o.plot << "\n";
+  }
+  return 0;
+}
+
+}  // namespace xg::cli

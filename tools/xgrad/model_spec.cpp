@@ -1,0 +1,227 @@
+#include "tools/xgrad/model_spec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+
+#include "autograd/ops/elementwise.hpp"
+#include "nn/activation.hpp"
+#include "nn/layers.hpp"
+#include "nn/linear.hpp"
+
+namespace xg::cli {
+
+using json = nlohmann::json;
+
+const std::vector<std::string>& activation_names() {
+  static const std::vector<std::string> names = {"relu", "tanh",       "sigmoid",
+                                                 "gelu", "leaky_relu", "elu"};
+  return names;
+}
+
+const std::vector<std::string>& loss_names() {
+  static const std::vector<std::string> names = {
+      "cross-entropy", "nll", "mse", "l1", "huber", "smooth-l1", "multi-margin", "bce-with-logits"};
+  return names;
+}
+
+bool loss_uses_class_indices(const std::string& loss) {
+  return loss == "cross-entropy" || loss == "nll" || loss == "multi-margin";
+}
+
+namespace {
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+nn::AnyModule make_activation(const std::string& name) {
+  if (name == "relu") return nn::ReLU();
+  if (name == "tanh") return nn::Tanh();
+  if (name == "sigmoid") return nn::Sigmoid();
+  if (name == "gelu") return nn::GELU();
+  if (name == "leaky_relu") return nn::LeakyReLU();
+  if (name == "elu") return nn::ELU();
+  throw ValueError("unknown activation '" + name + "' (choose from " + join(activation_names()) +
+                   ")");
+}
+
+}  // namespace
+
+void ModelSpec::validate() const {
+  if (inputs < 1)
+    throw ValueError("model: the number of inputs must be >= 1, got " + std::to_string(inputs));
+  if (outputs < 1) {
+    throw ValueError("model: the number of classes must be >= 1, got " + std::to_string(outputs));
+  }
+  for (auto h : hidden) {
+    if (h < 1) throw ValueError("model: hidden sizes must be >= 1, got " + std::to_string(h));
+  }
+  if (!contains(activation_names(), activation)) {
+    throw ValueError("unknown activation '" + activation + "' (choose from " +
+                     join(activation_names()) + ")");
+  }
+  if (!contains(loss_names(), loss)) {
+    throw ValueError("unknown loss '" + loss + "' (choose from " + join(loss_names()) + ")");
+  }
+  if (normalize != "global" && normalize != "per-feature" && normalize != "none") {
+    throw ValueError("unknown normalization '" + normalize +
+                     "' (choose from global, per-feature, none)");
+  }
+  // NaN fails both comparisons, so write the test to reject it.
+  if (!(dropout >= 0.0 && dropout < 1.0)) {
+    throw ValueError("dropout must be in [0, 1), got " + std::to_string(dropout));
+  }
+  if (!class_names.empty() && static_cast<std::int64_t>(class_names.size()) != outputs) {
+    throw ValueError("model: " + std::to_string(class_names.size()) + " class names for " +
+                     std::to_string(outputs) + " classes");
+  }
+}
+
+std::string ModelSpec::describe() const {
+  std::ostringstream os;
+  os << inputs;
+  for (auto h : hidden) os << '-' << h;
+  os << '-' << outputs << ' ' << activation;
+  if (dropout > 0) os << ", dropout " << dropout;
+  return os.str();
+}
+
+std::vector<std::int64_t> parse_hidden(const std::string& text) {
+  if (text.empty() || text == "none") return {};
+  std::vector<std::int64_t> sizes;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || end != item.c_str() + item.size() || errno != 0 || v < 1 ||
+        v > (1LL << 24)) {
+      throw ValueError(
+          "--hidden: expected comma-separated positive sizes such as 256,128 (or "
+          "'none'), got '" +
+          text + "'");
+    }
+    sizes.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return sizes;
+}
+
+std::string format_hidden(const std::vector<std::int64_t>& hidden) {
+  if (hidden.empty()) return "none";
+  std::string out;
+  for (auto h : hidden) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(h);
+  }
+  return out;
+}
+
+// --- Standardize ---------------------------------------------------------------------------
+
+Standardize::Standardize(Tensor mean, Tensor scale) : Module("Standardize") {
+  mean_ = register_buffer("mean", std::move(mean));
+  scale_ = register_buffer("scale", std::move(scale));
+}
+
+Tensor Standardize::forward(const Tensor& input) { return (input - mean_) / scale_; }
+
+std::string Standardize::extra_repr() const { return "features=" + std::to_string(mean_.numel()); }
+
+void Standardize::set(const Tensor& mean, const Tensor& scale) {
+  if (mean.shape() != mean_.shape() || scale.shape() != scale_.shape()) {
+    throw ShapeError("Standardize: expected mean and scale of shape " + shape_str(mean_.shape()) +
+                     ", got " + shape_str(mean.shape()) + " and " + shape_str(scale.shape()));
+  }
+  // Buffers never require grad, so copying into them needs no guard; copy_ converts dtype.
+  mean_.copy_(mean.to(mean_.dtype()));
+  scale_.copy_(scale.to(scale_.dtype()));
+}
+
+std::shared_ptr<nn::Sequential> build_model(const ModelSpec& spec) {
+  spec.validate();
+  auto model = std::make_shared<nn::Sequential>();
+  const std::int64_t norm_size = spec.normalize == "per-feature" ? spec.inputs : 1;
+  model->push_back(Standardize(zeros({norm_size}), ones({norm_size})));
+  std::int64_t prev = spec.inputs;
+  for (auto h : spec.hidden) {
+    model->push_back(nn::Linear(prev, h));
+    model->push_back(make_activation(spec.activation));
+    if (spec.dropout > 0) model->push_back(nn::Dropout(spec.dropout));
+    prev = h;
+  }
+  model->push_back(nn::Linear(prev, spec.outputs));
+  if (spec.loss == "nll") model->push_back(nn::LogSoftmax(1));
+  return model;
+}
+
+std::shared_ptr<Standardize> standardizer(const nn::Sequential& model) {
+  return model.at<Standardize>(0);
+}
+
+// --- metadata -------------------------------------------------------------------------------
+
+std::string spec_to_json(const ModelSpec& spec) {
+  json j;
+  j["format"] = 1;
+  j["inputs"] = spec.inputs;
+  j["hidden"] = spec.hidden;
+  j["outputs"] = spec.outputs;
+  j["activation"] = spec.activation;
+  j["dropout"] = spec.dropout;
+  j["loss"] = spec.loss;
+  j["normalize"] = spec.normalize;
+  j["class_names"] = spec.class_names;
+  return j.dump();
+}
+
+ModelSpec spec_from_json(const std::string& text, const std::string& source) {
+  ModelSpec spec;
+  try {
+    const json j = json::parse(text);
+    spec.inputs = j.at("inputs").get<std::int64_t>();
+    spec.hidden = j.at("hidden").get<std::vector<std::int64_t>>();
+    spec.outputs = j.at("outputs").get<std::int64_t>();
+    spec.activation = j.at("activation").get<std::string>();
+    spec.dropout = j.value("dropout", 0.0);
+    spec.loss = j.at("loss").get<std::string>();
+    spec.normalize = j.at("normalize").get<std::string>();
+    spec.class_names = j.value("class_names", std::vector<std::string>{});
+    spec.validate();
+  } catch (const json::exception& e) {
+    throw FormatError(source + ": invalid model description in metadata '" + kModelKey +
+                      "': " + e.what());
+  } catch (const ValueError& e) {
+    throw FormatError(source + ": invalid model description in metadata '" + kModelKey +
+                      "': " + e.what());
+  }
+  return spec;
+}
+
+ModelSpec spec_from_metadata(const nn::Metadata& metadata, const std::string& path) {
+  const auto it = metadata.find(kModelKey);
+  if (it == metadata.end()) {
+    throw FormatError(path + ": no model description in the file's metadata (key '" +
+                      std::string(kModelKey) + "'); was it saved by `xgrad train --save`?");
+  }
+  return spec_from_json(it->second, path);
+}
+
+}  // namespace xg::cli
