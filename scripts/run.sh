@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the main job: until the `xgrad` training tool
-# exists, the example that trains an MLP on Fashion-MNIST. Arguments are passed to it.
+# Installs what is missing, builds, and runs the main job: `xgrad train`, which trains an
+# MLP on Fashion-MNIST. Arguments are passed to the `xgrad` program.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
