@@ -17,14 +17,89 @@ namespace xg {
 
 namespace detail {
 
-Storage::Storage(Dtype dtype_, std::int64_t numel_) : dtype(dtype_), numel(numel_) {
-  // 64-byte alignment suits AVX-512 loads; at least one element so ptr is never null.
-  const std::size_t bytes = static_cast<std::size_t>(std::max<std::int64_t>(numel, 1)) *
-                            dtype_size(dtype);
-  ptr = ::operator new(bytes, std::align_val_t{64});
+// Note [buffer cache]
+// A training loop allocates and frees the same buffer sizes every step; going to malloc
+// (with 64-byte alignment, which takes glibc's slow memalign path, and page faults for
+// large blocks) for each of them was the largest cost of small models. Freed buffers are
+// therefore kept in a per-thread cache of size classes (four per power of two, so at most
+// 25% of a block is unused) and handed out again. The cache holds at most
+// kMaxCachedBytes per thread and is emptied when the thread ends.
+namespace {
+
+constexpr std::size_t kMaxCachedBytes = std::size_t{256} << 20;
+constexpr std::size_t kMaxBlocksPerClass = 64;
+constexpr int kNumClasses = 1 + 58 * 4;
+
+// The class of an n-byte request and the block size it is rounded up to.
+int size_class(std::size_t n, std::size_t& rounded) {
+  if (n <= 64) {
+    rounded = 64;
+    return 0;
+  }
+  const int e = 63 - __builtin_clzll(n - 1);  // 2^e < n <= 2^(e+1), e >= 6
+  const std::size_t step = std::size_t{1} << (e - 2);
+  rounded = (n + step - 1) & ~(step - 1);
+  return 1 + (e - 6) * 4 + static_cast<int>(rounded / step - 5);
 }
 
-Storage::~Storage() { ::operator delete(ptr, std::align_val_t{64}); }
+void* raw_alloc(std::size_t bytes) { return ::operator new(bytes, std::align_val_t{64}); }
+void raw_free(void* p) { ::operator delete(p, std::align_val_t{64}); }
+
+thread_local bool cache_gone = false;  // trivially destructible: safe to read at exit
+
+struct BufferCache {
+  std::vector<void*> blocks[kNumClasses];
+  std::size_t bytes = 0;
+  ~BufferCache() {
+    cache_gone = true;
+    for (auto& list : blocks) {
+      for (void* p : list) raw_free(p);
+    }
+  }
+};
+
+BufferCache& cache() {
+  thread_local BufferCache c;
+  return c;
+}
+
+}  // namespace
+
+Storage::Storage(Dtype dtype_, std::int64_t numel_) : dtype(dtype_), numel(numel_) {
+  // At least one element so ptr is never null; 64-byte alignment suits AVX-512 loads.
+  const std::size_t bytes =
+      static_cast<std::size_t>(std::max<std::int64_t>(numel, 1)) * dtype_size(dtype);
+  std::size_t rounded = 0;
+  const int cls = size_class(bytes, rounded);
+  if (!cache_gone) {
+    auto& c = cache();
+    auto& list = c.blocks[cls];
+    if (!list.empty()) {
+      ptr = list.back();
+      list.pop_back();
+      c.bytes -= rounded;
+      return;
+    }
+  }
+  ptr = raw_alloc(rounded);
+}
+
+Storage::~Storage() {
+  const std::size_t bytes =
+      static_cast<std::size_t>(std::max<std::int64_t>(numel, 1)) * dtype_size(dtype);
+  std::size_t rounded = 0;
+  const int cls = size_class(bytes, rounded);
+  if (!cache_gone) {
+    auto& c = cache();
+    auto& list = c.blocks[cls];
+    if (list.size() < kMaxBlocksPerClass && c.bytes + rounded <= kMaxCachedBytes) {
+      list.push_back(ptr);
+      c.bytes += rounded;
+      return;
+    }
+  }
+  raw_free(ptr);
+}
 
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;

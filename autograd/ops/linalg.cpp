@@ -218,14 +218,15 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_float_pair("matmul", a, b);
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
-  const std::string what = "matmul: cannot multiply " + shape_str(sa) + " by " + shape_str(sb);
+  // Built only on error: formatting shapes costs more than a small matmul.
+  const auto what = [&] { return "matmul: cannot multiply " + shape_str(sa) + " by " + shape_str(sb); };
   if (sa.empty() || sb.empty()) {
-    throw ShapeError(what + ": both operands need at least 1 dimension");
+    throw ShapeError(what() + ": both operands need at least 1 dimension");
   }
   const Operand oa = matmul_operand(sa, true);
   const Operand ob = matmul_operand(sb, false);
   if (oa.cols != ob.rows) {
-    throw ShapeError(what + ": inner sizes " + std::to_string(oa.cols) + " and " +
+    throw ShapeError(what() + ": inner sizes " + std::to_string(oa.cols) + " and " +
                      std::to_string(ob.rows) + " differ");
   }
   // Batch axes broadcast like NumPy (right-aligned, equal or 1).
@@ -235,7 +236,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     const std::int64_t da = i + ra >= r ? oa.batch[i + ra - r] : 1;
     const std::int64_t db = i + rb >= r ? ob.batch[i + rb - r] : 1;
     if (da != db && da != 1 && db != 1) {
-      throw ShapeError(what + ": batch shapes " + shape_str(oa.batch) + " and " +
+      throw ShapeError(what() + ": batch shapes " + shape_str(oa.batch) + " and " +
                        shape_str(ob.batch) + " cannot be broadcast");
     }
     out_shape[i] = da == 1 ? db : da;
@@ -252,16 +253,16 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (bias.defined()) check_float_pair("linear", x, bias);
   const Shape& sx = x.shape();
   const Shape& sw = weight.shape();
-  const std::string what = "linear: input " + shape_str(sx) + ", weight " + shape_str(sw);
-  if (sx.empty()) throw ShapeError(what + ": input needs at least 1 dimension");
-  if (sw.size() != 2) throw ShapeError(what + ": weight must be 2-D (out_features, in_features)");
+  const auto what = [&] { return "linear: input " + shape_str(sx) + ", weight " + shape_str(sw); };
+  if (sx.empty()) throw ShapeError(what() + ": input needs at least 1 dimension");
+  if (sw.size() != 2) throw ShapeError(what() + ": weight must be 2-D (out_features, in_features)");
   const std::int64_t in = sx.back(), out_features = sw[0];
   if (sw[1] != in) {
-    throw ShapeError(what + ": input features " + std::to_string(in) + " and weight in_features " +
+    throw ShapeError(what() + ": input features " + std::to_string(in) + " and weight in_features " +
                      std::to_string(sw[1]) + " differ");
   }
   if (bias.defined() && bias.shape() != Shape{out_features}) {
-    throw ShapeError(what + ": bias must have shape " + shape_str({out_features}) + ", got " +
+    throw ShapeError(what() + ": bias must have shape " + shape_str({out_features}) + ", got " +
                      shape_str(bias.shape()));
   }
   Shape out_shape(sx.begin(), sx.end() - 1);
