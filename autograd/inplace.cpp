@@ -95,7 +95,7 @@ Tensor& Tensor::fill_(double value) {
   // The result no longer depends on the old values: the tensor leaves the graph.
   detail::dispatch(dtype(), [&]<class T>() {
     T* p = detail::ptr<T>(*this);
-    for (std::int64_t i = 0; i < numel(); ++i) p[i] = static_cast<T>(value);
+    for (std::int64_t i = 0, n = numel(); i < n; ++i) p[i] = static_cast<T>(value);
   });
   ++impl_->storage->version;
   if (!is_leaf()) {

@@ -85,7 +85,7 @@ template <class Draw> Tensor generate(const char* op, const Shape& shape, Tensor
     auto& g = generator();
     detail::dispatch_float(op, opts.dtype, [&]<class T>() {
       T* p = detail::ptr<T>(out);
-      for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(draw(g));
+      for (std::int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = static_cast<T>(draw(g));
     });
   }
   out.impl()->requires_grad = opts.requires_grad;
@@ -145,7 +145,7 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
   auto& g = generator();
   auto* p = detail::ptr<std::int64_t>(out);
   const auto range = static_cast<std::uint64_t>(high - low);
-  for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = low + static_cast<std::int64_t>(below(g, range));
+  for (std::int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = low + static_cast<std::int64_t>(below(g, range));
   return out;
 }
 

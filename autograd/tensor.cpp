@@ -11,6 +11,17 @@
 #include "autograd/detail/impl.hpp"
 #include "autograd/engine.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define XGRAD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XGRAD_ASAN 1
+#endif
+#endif
+#ifdef XGRAD_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace xg {
 
 // ---- storage ---------------------------------------------------------------------------
@@ -45,6 +56,24 @@ int size_class(std::size_t n, std::size_t& rounded) {
 void* raw_alloc(std::size_t bytes) { return ::operator new(bytes, std::align_val_t{64}); }
 void raw_free(void* p) { ::operator delete(p, std::align_val_t{64}); }
 
+// Under AddressSanitizer a cached block is poisoned, and a block handed out is addressable
+// only up to the bytes asked for: a use after free, or an overflow into the rounding,
+// is still reported although the cache never returns the block to malloc.
+void asan_poison(void* p, std::size_t n) {
+#ifdef XGRAD_ASAN
+  __asan_poison_memory_region(p, n);
+#else
+  (void)p, (void)n;
+#endif
+}
+void asan_unpoison(void* p, std::size_t n) {
+#ifdef XGRAD_ASAN
+  __asan_unpoison_memory_region(p, n);
+#else
+  (void)p, (void)n;
+#endif
+}
+
 thread_local bool cache_gone = false;  // trivially destructible: safe to read at exit
 
 struct BufferCache {
@@ -78,10 +107,12 @@ Storage::Storage(Dtype dtype_, std::int64_t numel_) : dtype(dtype_), numel(numel
       ptr = list.back();
       list.pop_back();
       c.bytes -= rounded;
+      asan_unpoison(ptr, bytes);
       return;
     }
   }
   ptr = raw_alloc(rounded);
+  asan_poison(static_cast<char*>(ptr) + bytes, rounded - bytes);
 }
 
 Storage::~Storage() {
@@ -93,6 +124,7 @@ Storage::~Storage() {
     auto& c = cache();
     auto& list = c.blocks[cls];
     if (list.size() < kMaxBlocksPerClass && c.bytes + rounded <= kMaxCachedBytes) {
+      asan_poison(ptr, rounded);
       list.push_back(ptr);
       c.bytes += rounded;
       return;
@@ -226,7 +258,7 @@ Tensor cast_values(const Tensor& x, Dtype dtype) {
     dispatch(dtype, [&]<class D>() {
       const S* in = ptr<S>(x);
       D* o = ptr<D>(out);
-      for (std::int64_t i = 0; i < x.numel(); ++i) o[i] = static_cast<D>(in[i]);
+      for (std::int64_t i = 0, n = x.numel(); i < n; ++i) o[i] = static_cast<D>(in[i]);
     });
   });
   return out;
@@ -410,7 +442,7 @@ static Tensor filled(const char* op, const Shape& shape, double value, TensorOpt
   detail::dispatch(opts.dtype, [&]<class T>() {
     T* p = detail::ptr<T>(out);
     const T v = static_cast<T>(value);
-    for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = v;
+    for (std::int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = v;
   });
   out.impl()->requires_grad = opts.requires_grad;
   return out;

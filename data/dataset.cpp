@@ -160,7 +160,7 @@ Tensor affine(const char* op, const Tensor& x, const Tensor& shift, const Tensor
       inv[j] = static_cast<T>(1.0 / d[j]);
     }
     if (!per_feature) {
-      for (std::int64_t i = 0; i < x.numel(); ++i) o[i] = (in[i] - sh[0]) * inv[0];
+      for (std::int64_t i = 0, n = x.numel(); i < n; ++i) o[i] = (in[i] - sh[0]) * inv[0];
       return;
     }
     for (std::int64_t base = 0; base < x.numel(); base += f) {

@@ -100,7 +100,7 @@ Tensor bce_logits_elementwise(const Tensor& x, const Tensor& y, const Tensor& pw
 void check_probabilities(const char* op, const Tensor& x) {
   xg::detail::dispatch_float(op, x.dtype(), [&]<class T>() {
     const T* v = ptr<T>(x);
-    for (std::int64_t i = 0; i < x.numel(); ++i) {
+    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) {
       if (!(v[i] >= T(0) && v[i] <= T(1))) {
         std::ostringstream msg;
         msg << op << ": all elements of input should be between 0 and 1, got " << v[i]
