@@ -245,8 +245,16 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     }
     Tensor& slot = leaf->grad;
     if (!slot.defined()) {
-      // Own the buffer: g may alias another tensor (add's backward passes its input on).
-      slot = create_graph ? g : g.detach().clone();
+      if (create_graph) {
+        slot = g;
+      } else if (g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+                 !g.requires_grad()) {
+        slot = std::move(g);  // nothing else can see this buffer: keep it, no copy
+      } else {
+        // g may alias another tensor (add's backward passes its gradient on to both
+        // inputs): the leaf must own its gradient, which optimizers modify in place.
+        slot = g.detach().clone();
+      }
     } else if (create_graph) {
       slot = slot + g;
     } else {
@@ -318,7 +326,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
         if (e.node) {
           accumulate(e.node->grad_accum, gi);
         } else {
-          deliver_leaf(e.leaf, gi);
+          deliver_leaf(e.leaf, std::move(gi));
         }
       }
       if (!retain_graph) {

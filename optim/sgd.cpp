@@ -11,21 +11,45 @@ namespace {
 // One SGD update of n values, with the scalars cast to T first as PyTorch does for a
 // tensor-scalar op, and the operations in torch's order so f64 results agree to the last
 // bits or so. `first`: buf is fresh and takes d itself (torch.clone(d_p), no dampening).
+// The options are template parameters so that the loop has no branches and vectorises
+// (with them as runtime tests it ran one float at a time and took a fifth of an MLP epoch).
+template <class T, bool Decay, bool Momentum, bool First, bool Nesterov>
+void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, std::int64_t n, T wd,
+              T mom, T keep, T neg_lr) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    T d = g[i];
+    if constexpr (Decay) d = d + wd * p[i];
+    if constexpr (Momentum) {
+      const T b = First ? d : buf[i] * mom + keep * d;
+      buf[i] = b;
+      d = Nesterov ? d + mom * b : b;
+    }
+    p[i] = p[i] + neg_lr * d;
+  }
+}
+
 template <class T>
 void sgd_kernel(T* p, const T* g, T* buf, std::int64_t n, bool first, const SGDOptions& o) {
-  const bool decay = o.weight_decay != 0;
   const T wd = static_cast<T>(o.weight_decay);
   const T mom = static_cast<T>(o.momentum);
   const T keep = static_cast<T>(1.0 - o.dampening);
   const T neg_lr = static_cast<T>(-o.lr);
-  for (std::int64_t i = 0; i < n; ++i) {
-    T d = g[i];
-    if (decay) d = d + wd * p[i];
-    if (buf != nullptr) {
-      buf[i] = first ? d : buf[i] * mom + keep * d;
-      d = o.nesterov ? d + mom * buf[i] : buf[i];
+  auto run = [&]<bool Decay, bool Momentum, bool First, bool Nesterov>() {
+    sgd_loop<T, Decay, Momentum, First, Nesterov>(p, g, buf, n, wd, mom, keep, neg_lr);
+  };
+  auto with_momentum = [&]<bool Decay>() {
+    if (buf == nullptr) return run.template operator()<Decay, false, false, false>();
+    if (first) {
+      return o.nesterov ? run.template operator()<Decay, true, true, true>()
+                        : run.template operator()<Decay, true, true, false>();
     }
-    p[i] = p[i] + neg_lr * d;
+    return o.nesterov ? run.template operator()<Decay, true, false, true>()
+                      : run.template operator()<Decay, true, false, false>();
+  };
+  if (o.weight_decay != 0) {
+    with_momentum.template operator()<true>();
+  } else {
+    with_momentum.template operator()<false>();
   }
 }
 
