@@ -207,16 +207,19 @@ IdxArray parse(std::span<const std::uint8_t> b, const std::string& name, const I
              std::to_string(header) + " header bytes, the file has " + std::to_string(b.size()));
   }
   Shape shape(ndim);
-  std::uint64_t numel = 1;
+  // Signed, left to right, as Tensor creation counts elements: (2^24, 2^11, 2^28, 0) holds
+  // no element but its running product overflows an i64, and empty() would refuse it.
+  std::int64_t numel = 1;
   bool overflow = false;
   for (unsigned d = 0; d < ndim; ++d) {
     const std::uint32_t size = load_be32(b.data() + 4 + 4 * d);
     shape[d] = size;
-    overflow = overflow || __builtin_mul_overflow(numel, std::uint64_t{size}, &numel);
+    overflow = overflow || __builtin_mul_overflow(numel, std::int64_t{size}, &numel);
   }
   const std::size_t esize = element_size(type);
   std::uint64_t data_bytes = 0;
-  overflow = overflow || __builtin_mul_overflow(numel, std::uint64_t{esize}, &data_bytes);
+  overflow = overflow || __builtin_mul_overflow(static_cast<std::uint64_t>(numel),
+                                                std::uint64_t{esize}, &data_bytes);
   if (overflow || data_bytes > opts.max_bytes) {
     fail(name, 4,
          "dimensions " + shape_str(shape) + " of " + std::string(idx_type_name(type)) +

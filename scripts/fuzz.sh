@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Builds the IDX reader's libFuzzer target with clang (libFuzzer + ASan, the code under
-# test instrumented) and runs it for a bounded time. Exits non-zero when the fuzzer finds a
-# crash, a leak, an abort or a timeout; the input that did it is kept under
-# <build>/artifacts/ (turn it into a regression test in tests/data/test_idx.cpp).
+# Builds the libFuzzer targets with clang (libFuzzer + ASan, the code under test
+# instrumented) and runs each for a bounded time:
+#   fuzz_idx          the IDX reader (data/idx.hpp), plain and gzip'd
+#   fuzz_safetensors  the model-file reader (nn/safetensors.hpp), with a save/load round trip
+# Exits non-zero when a fuzzer finds a crash, a leak, an abort or a timeout; the input that
+# did it is kept under <build>/artifacts/ (turn it into a regression test: IDX in
+# tests/data/test_idx_fuzz_regressions.cpp, model files in tests/nn/, next to
+# test_safetensors_bad_input.cpp).
+# Both run even when the first fails; the last lines sum up executions and findings.
 #
-# Usage: scripts/fuzz.sh [SECONDS]        (default 60)
+# Usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (default 60 s each, both targets)
 # Environment:
 #   XGRAD_FUZZ_BUILD_DIR   build directory (default: <repo>/build-fuzz)
 #   XGRAD_JOBS             parallel build jobs (default: nproc)
@@ -16,6 +21,9 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${XGRAD_FUZZ_BUILD_DIR:-${repo_root}/build-fuzz}"
 jobs="${XGRAD_JOBS:-$(nproc)}"
 seconds="${1:-60}"
+shift || true
+targets=("$@")
+((${#targets[@]} > 0)) || targets=(fuzz_idx fuzz_safetensors)
 if ! [[ "${seconds}" =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "fuzz: SECONDS must be a positive integer, got '${seconds}'" >&2
   exit 2
@@ -44,7 +52,8 @@ fi
 
 # --- build -------------------------------------------------------------------------------
 # Only the fuzz targets are built (tests/data/fuzz/CMakeLists.txt compiles autograd/ and
-# data/ again with coverage and ASan); the xgrad library itself is configured, not built.
+# data/ again with coverage and ASan, tests/nn/fuzz the safetensors reader and writer);
+# the xgrad library itself is configured, not built.
 cmake -S "${repo_root}" -B "${build_dir}" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ \
@@ -52,9 +61,11 @@ cmake -S "${repo_root}" -B "${build_dir}" -G Ninja \
   -DXGRAD_BUILD_FUZZERS=ON \
   -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF \
   -DXGRAD_INSTALL=OFF
-cmake --build "${build_dir}" -j "${jobs}" --target fuzz_idx
+cmake --build "${build_dir}" -j "${jobs}" --target fuzz_idx fuzz_safetensors \
+  fuzz_safetensors_seeds
 
-# --- seed corpus: small valid files of every kind, plain and gzip'd ----------------------
+# --- seed corpora ---------------------------------------------------------------------------
+# IDX: small valid files of every kind, plain and gzip'd.
 seeds="${build_dir}/seeds_idx"
 corpus="${build_dir}/corpus_idx"
 artifacts="${build_dir}/artifacts"
@@ -72,8 +83,37 @@ for f in u8_labels u8_images f32; do
 done
 cat "${seeds}/u8_labels.gz" "${seeds}/f32.gz" >"${seeds}/two_members.gz"
 
+# Model files: written by xgrad (with CRCs) and as other tools write them (no CRCs).
+mkdir -p "${build_dir}/seeds_safetensors" "${build_dir}/corpus_safetensors"
+rm -f "${build_dir}"/seeds_safetensors/*
+"${build_dir}/tests/nn/fuzz/fuzz_safetensors_seeds" "${build_dir}/seeds_safetensors"
+
 # --- run -----------------------------------------------------------------------------------
-echo "fuzz: running fuzz_idx for ${seconds} s (corpus ${corpus})"
-"${build_dir}/tests/data/fuzz/fuzz_idx" "${corpus}" "${seeds}" \
-  -max_total_time="${seconds}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="${artifacts}/" -print_final_stats=1
+declare -A dirs=([fuzz_idx]=tests/data/fuzz [fuzz_safetensors]=tests/nn/fuzz)
+summary=()
+failed=0
+for target in "${targets[@]}"; do
+  kind="${target#fuzz_}"
+  [[ -n "${dirs[${target}]:-}" ]] || { echo "fuzz: unknown target ${target}" >&2; exit 2; }
+  log="${build_dir}/${target}.log"
+  echo "fuzz: running ${target} for ${seconds} s (corpus ${build_dir}/corpus_${kind})"
+  # The full log goes to ${log}; the terminal is spared libFuzzer's NEW/REDUCE lines.
+  set +e
+  "${build_dir}/${dirs[${target}]}/${target}" "${build_dir}/corpus_${kind}" \
+    "${build_dir}/seeds_${kind}" \
+    -max_total_time="${seconds}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="${artifacts}/${target}-" -print_final_stats=1 2>&1 | tee "${log}" |
+    grep -v -e '^#[0-9]*[[:space:]]*\(NEW\|REDUCE\|pulse\)' -e '^[[:space:]]NEW_FUNC'
+  status=${PIPESTATUS[0]}
+  set -e
+  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "${log}" | tail -1)"
+  corpus_size="$(find "${build_dir}/corpus_${kind}" -type f | wc -l)"
+  if ((status == 0)); then
+    summary+=("${target}: ${runs:-?} executions in ${seconds} s, corpus ${corpus_size} files, no crash")
+  else
+    failed=1
+    summary+=("${target}: FAILED (exit ${status}) after ${runs:-?} executions; input in ${artifacts}/")
+  fi
+done
+printf 'fuzz: %s\n' "${summary[@]}"
+exit "${failed}"
