@@ -4,9 +4,9 @@
 // Note [private data streams]
 // A DataLoader or a generated data set given a seed must give the same numbers whatever
 // else the program draws from the library's global generator (dropout, init, ...), and
-// must not disturb that generator either. So data/ keeps its own streams: the same
-// algorithm as autograd/random.cpp (xoshiro256** seeded through splitmix64, Lemire's
-// unbiased bounded draws, our own Box-Muller), one instance per user, no locking.
+// must not disturb that generator either. So data/ keeps its own streams of the library's
+// generator (autograd/detail/rng.hpp) with its own Box-Muller, one instance per user, no
+// locking.
 #pragma once
 
 #include <cmath>
@@ -15,48 +15,13 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/detail/rng.hpp"
+
 namespace xg::data::detail {
 
-class Rng {
+class Rng : public xg::detail::Xoshiro256 {
  public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& word : s_) {  // splitmix64
-      seed += 0x9e3779b97f4a7c15ULL;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      word = z ^ (z >> 31);
-    }
-  }
-
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-
-  // Uniform on [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-  // Uniform on [0, n), unbiased (Lemire's multiply-and-reject); n > 0.
-  std::uint64_t below(std::uint64_t n) {
-    unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
-    auto low = static_cast<std::uint64_t>(m);
-    if (low < n) {
-      const std::uint64_t threshold = (0 - n) % n;
-      while (low < threshold) {
-        m = static_cast<unsigned __int128>(next()) * n;
-        low = static_cast<std::uint64_t>(m);
-      }
-    }
-    return static_cast<std::uint64_t>(m >> 64);
-  }
+  explicit Rng(std::uint64_t seed) : Xoshiro256(seed) {}
 
   // Standard normal (Box-Muller; the second value of each pair is kept for the next call).
   double normal() {
@@ -83,9 +48,6 @@ class Rng {
   }
 
  private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-  std::uint64_t s_[4];
   double spare_ = 0.0;
   bool has_spare_ = false;
 };
