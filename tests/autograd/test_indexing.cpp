@@ -16,33 +16,8 @@ using xg::test::check_throws;
 using xg::test::check_values;
 using xg::test::rand_f64;
 
-namespace {
-
-// 0, 1, ..., numel-1 in the given shape and dtype.
-Tensor iota(const Shape& shape, Dtype dtype = f64) {
-  std::int64_t n = 1;
-  for (auto s : shape) n *= s;
-  std::vector<double> v(n);
-  for (std::int64_t i = 0; i < n; ++i) v[i] = static_cast<double>(i);
-  return tensor(v, shape, {.dtype = dtype});
-}
-
-// Gradient of sum(op(x)^3) with respect to x, recorded so that gradcheck differentiates
-// it again: this runs the recorded backward ops (slice_backward, ...) through their own
-// backward.
-std::function<Tensor(const std::vector<Tensor>&)> second_order(
-    std::function<Tensor(const Tensor&)> op) {
-  return [op](const std::vector<Tensor>& in) {
-    // gradcheck evaluates fn under NoGradGuard for its finite differences; this fn needs
-    // a graph to differentiate even then.
-    EnableGradGuard enable_grad;
-    const Tensor y = op(in[0]);
-    const Tensor loss = (y * y * y).sum();
-    return xg::grad({loss}, {in[0]}, {.create_graph = true})[0];
-  };
-}
-
-}  // namespace
+using xg::test::iota;
+using xg::test::second_order;
 
 // ---- slice ---------------------------------------------------------------------------
 

@@ -59,4 +59,25 @@ void check_throws(F&& f, const std::vector<std::string>& fragments) {
   CHECK_MESSAGE(thrown, "expected exception was not thrown");
 }
 
+// 0, 1, ..., numel-1 in the given shape and dtype.
+inline Tensor iota(const Shape& shape, Dtype dtype = f64) {
+  std::int64_t n = 1;
+  for (auto s : shape) n *= s;
+  return reshape(arange(static_cast<double>(n), {.dtype = dtype}), shape);
+}
+
+// Gradient of sum(op(x)^3) with respect to x, recorded so that gradcheck differentiates
+// it again: checks that an op's backward is itself correctly differentiable.
+inline std::function<Tensor(const std::vector<Tensor>&)> second_order(
+    std::function<Tensor(const Tensor&)> op) {
+  return [op](const std::vector<Tensor>& in) {
+    // gradcheck evaluates fn under NoGradGuard for its finite differences; this fn needs
+    // a graph to differentiate even then.
+    EnableGradGuard enable_grad;
+    const Tensor y = op(in[0]);
+    const Tensor loss = (y * y * y).sum();
+    return xg::grad({loss}, {in[0]}, {.create_graph = true})[0];
+  };
+}
+
 }  // namespace xg::test
