@@ -129,7 +129,7 @@ Node::~Node() {
 namespace {
 
 // Nodes reachable from the roots in an order where every node comes before the nodes of
-// its inputs; also counts, for each node, how many edges lead into it (its `pending`).
+// its inputs.
 std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
   std::vector<Node*> order;
   std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to visit
@@ -143,7 +143,6 @@ std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
       if (next < node->edges.size()) {
         Node* child = node->edges[next++].node.get();
         if (child == nullptr) continue;
-        ++child->pending;
         if (!visited.count(child)) {
           visited[child] = true;
           stack.emplace_back(child, 0);
@@ -287,7 +286,6 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     for (Node* node : order) {
       Tensor g = std::move(node->grad_accum);
       node->grad_accum = Tensor();
-      node->pending = 0;
       if (capture) {
         auto it = capture->nodes.find(node);
         if (it != capture->nodes.end() && g.defined()) {
@@ -337,7 +335,6 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   } catch (...) {
     for (Node* n : order) {
       n->grad_accum = Tensor();
-      n->pending = 0;
     }
     throw;
   }

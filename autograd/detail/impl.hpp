@@ -95,7 +95,6 @@ struct Node : std::enable_shared_from_this<Node> {
 
   // Engine scratch space, valid during one backward pass.
   Tensor grad_accum;
-  std::int64_t pending = 0;
 };
 
 struct BackwardCtx {
