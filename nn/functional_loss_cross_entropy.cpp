@@ -37,6 +37,23 @@ Tensor one_hot_rows(const Tensor& target, std::int64_t c, Dtype dtype) {
   return one_hot(target, c).to(dtype);
 }
 
+template <class T>
+XG_SIMD_CLONES void cross_entropy_backward_rows(const T* __restrict p, const T* __restrict a,
+                                                const std::int64_t* __restrict t,
+                                                T* __restrict o, std::int64_t m, std::int64_t c) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    const T ai = a[i];
+    const T* pi = p + i * c;
+    T* oi = o + i * c;
+    if (ai == T(0)) {  // ignored rows (and zero weights) contribute nothing
+      std::fill_n(oi, c, T(0));
+      continue;
+    }
+    for (std::int64_t j = 0; j < c; ++j) oi[j] = ai * pi[j];
+    oi[t[i]] -= ai;
+  }
+}
+
 // out[i, j] = a_i (p_ij - [j == t_i]) with p = softmax(rows) saved by the forward: the
 // gradient of the fused loss with respect to its rows. Recorded with inputs {rows, a}.
 Tensor cross_entropy_backward(const Tensor& rows, const Tensor& target, const Tensor& prob,
@@ -44,21 +61,8 @@ Tensor cross_entropy_backward(const Tensor& rows, const Tensor& target, const Te
   const std::int64_t m = rows.size(0), c = rows.size(1);
   Tensor out = xg::detail::empty(rows.shape(), rows.dtype());
   xg::detail::dispatch_float("cross_entropy_backward", rows.dtype(), [&]<class T>() {
-    const T* p = ptr<T>(prob);
-    const T* av = ptr<T>(a);
-    const std::int64_t* t = ptr<std::int64_t>(target);
-    T* o = ptr<T>(out);
-    for (std::int64_t i = 0; i < m; ++i) {
-      const T ai = av[i];
-      const T* pi = p + i * c;
-      T* oi = o + i * c;
-      if (ai == T(0)) {  // ignored rows (and zero weights) contribute nothing
-        std::fill_n(oi, c, T(0));
-        continue;
-      }
-      for (std::int64_t j = 0; j < c; ++j) oi[j] = ai * pi[j];
-      oi[t[i]] -= ai;
-    }
+    cross_entropy_backward_rows(ptr<T>(prob), ptr<T>(a), ptr<std::int64_t>(target), ptr<T>(out),
+                                m, c);
   });
   xg::detail::record("cross_entropy_backward", out, {rows, a},
                      [rows, target, a, c](const BackwardCtx& ctx) {
@@ -83,17 +87,29 @@ Tensor cross_entropy_backward(const Tensor& rows, const Tensor& target, const Te
 
 // One row: writes exp(x_j - max) / sum to p (when p is not null) and returns log_softmax
 // at the target, (x_t - max) - log(sum): subtracting the maximum keeps +-1000 exact.
-template <class T> T log_softmax_at(const T* x, std::int64_t c, std::int64_t target, T* p) {
-  // `>` skips NaN, which then propagates through exp and the sum.
-  T mx = -std::numeric_limits<T>::infinity();
-  for (std::int64_t j = 0; j < c; ++j) mx = x[j] > mx ? x[j] : mx;
+// Vectorised (Note [simd clones]); the sum runs over chunks of kChunk values in both forms,
+// so that the loss has the same bits with and without p.
+template <class T>
+XG_SIMD_CLONES T log_softmax_at(const T* __restrict x, std::int64_t c, std::int64_t target,
+                                T* __restrict p) {
+  constexpr std::int64_t kChunk = 256;
+  // The maximum skips NaN, which then propagates through exp and the sum.
+  const T mx = xg::detail::lane_max(x, c);
   T s = T(0);
   if (p) {
-    for (std::int64_t j = 0; j < c; ++j) s += (p[j] = std::exp(x[j] - mx));
+    for (std::int64_t j = 0; j < c; ++j) p[j] = xg::detail::vexp(x[j] - mx);
+    for (std::int64_t j = 0; j < c; j += kChunk) {
+      s += xg::detail::lane_sum<T>(p + j, std::min(kChunk, c - j));
+    }
     const T inv = T(1) / s;
     for (std::int64_t j = 0; j < c; ++j) p[j] *= inv;
   } else {
-    for (std::int64_t j = 0; j < c; ++j) s += std::exp(x[j] - mx);
+    T buf[kChunk];
+    for (std::int64_t j = 0; j < c; j += kChunk) {
+      const std::int64_t n = std::min(kChunk, c - j);
+      for (std::int64_t k = 0; k < n; ++k) buf[k] = xg::detail::vexp(x[j + k] - mx);
+      s += xg::detail::lane_sum<T>(buf, n);
+    }
   }
   return (x[target] - mx) - std::log(s);
 }

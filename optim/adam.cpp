@@ -15,7 +15,7 @@ enum Buffer : std::size_t { kExpAvg = 0, kExpAvgSq = 1, kMaxExpAvgSq = 2 };
 // T (torch's tensor-scalar ops on an f32 tensor compute in f32); the operations follow
 // torch's order (addcmul: v + (c * g) * g; addcdiv: p + (c * m) / denom).
 template <class T, class Options>
-void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t n, std::int64_t step,
+XG_SIMD_CLONES void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t n, std::int64_t step,
                  const Options& o, bool decoupled) {
   const double t = static_cast<double>(step);
   const double bias_correction1 = 1 - std::pow(o.betas[0], t);
@@ -39,8 +39,9 @@ void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t n, std::int
     T second = v[i];
     if (vmax != nullptr) {
       // torch.maximum propagates NaN.
-      if (!(vmax[i] >= second)) vmax[i] = second;
-      second = vmax[i];
+      // A select rather than a conditional store, so that the loop vectorises.
+      second = vmax[i] >= second ? vmax[i] : second;
+      vmax[i] = second;
     }
     const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
     p[i] = p[i] + neg_step_size * m[i] / denom;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/detail/simd.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/tensor.hpp"
 
@@ -168,13 +169,16 @@ template <class F> decltype(auto) dispatch_float(const char* op, Dtype dtype, F&
 }
 
 // ---- elementwise kernels ---------------------------------------------------------------
+// o[i] = f(in[i]); vectorised when f has no branches (Note [simd clones]).
+template <class T, class R, class F>
+XG_SIMD_CLONES void unary_loop(const T* __restrict in, R* __restrict o, std::int64_t n, F f) {
+  for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
+}
+
 // out[i] = f(x[i]) for a new tensor of x's shape and dtype (x must have dtype T).
 template <class T, class F> Tensor map_unary(const Tensor& x, F f) {
   Tensor out = empty(x.shape(), x.dtype());
-  const T* in = ptr<T>(x);
-  T* o = ptr<T>(out);
-  const std::int64_t n = x.numel();
-  for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
+  unary_loop(ptr<T>(x), ptr<T>(out), x.numel(), f);
   return out;
 }
 
@@ -186,9 +190,9 @@ std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape);
 
 // out = f(a, b) with NumPy broadcasting; a and b already converted to T; out_shape is
-// their broadcast shape.
+// their broadcast shape. Vectorised (Note [simd clones]): out never aliases a or b here.
 template <class T, class R, class F>
-void broadcast_binary(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, R* out,
+XG_SIMD_CLONES void broadcast_binary(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, R* out,
                       const Shape& out_shape, F f) {
   const std::int64_t n = shape_numel(out_shape);
   if (a_shape == b_shape) {

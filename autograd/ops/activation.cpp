@@ -81,12 +81,13 @@ Tensor gelu_derivative(const Tensor& x, GeluKind kind) {
 Tensor sigmoid(const Tensor& x) {
   detail::check_defined("sigmoid", x);
   Tensor out = detail::dispatch_float("sigmoid", x.dtype(), [&]<class T>() {
-    // Two branches so that exp never overflows: sigmoid(1000) = 1/(1+0) = 1 exactly and
-    // sigmoid(-1000) = 0/(1+0) = 0 exactly, never inf/inf.
+    // exp(-|v|) so that exp never overflows: sigmoid(1000) = 1/(1+0) = 1 exactly and
+    // sigmoid(-1000) = 0/(1+0) = 0 exactly, never inf/inf. Both sides computed and
+    // selected, so that the loop vectorises.
     return detail::map_unary<T>(x, [](T v) {
-      if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
-      const T e = std::exp(v);
-      return e / (T(1) + e);
+      const T e = detail::vexp(v >= T(0) ? -v : v);
+      const T d = T(1) + e;
+      return v >= T(0) ? T(1) / d : e / d;
     });
   });
   detail::record(
@@ -120,13 +121,21 @@ namespace {
 // composed where(le(y, 0), 0, g) built an i64 mask and took the general broadcast path,
 // a tenth of an MLP epoch. Recorded so that it can be differentiated again: linear in g,
 // and the mask of y has zero derivative almost everywhere.
+// Both loads unconditional and a select, so that it vectorises: with the load of g under
+// the condition it stayed a branch per element, mispredicted half the time on ReLU masks.
+template <class T>
+XG_SIMD_CLONES void relu_backward_loop(const T* __restrict g, const T* __restrict y,
+                                       T* __restrict o, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const T gv = g[i];
+    o[i] = y[i] <= T(0) ? T(0) : gv;
+  }
+}
+
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
   Tensor out = detail::empty(g.shape(), g.dtype());
   detail::dispatch_float("relu_backward", g.dtype(), [&]<class T>() {
-    const T* gp = detail::ptr<T>(g);
-    const T* yp = detail::ptr<T>(y);
-    T* o = detail::ptr<T>(out);
-    for (std::int64_t i = 0, n = g.numel(); i < n; ++i) o[i] = yp[i] <= T(0) ? T(0) : gp[i];
+    relu_backward_loop(detail::ptr<T>(g), detail::ptr<T>(y), detail::ptr<T>(out), g.numel());
   });
   detail::record(
       "relu_backward", out, {g},

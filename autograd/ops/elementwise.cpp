@@ -148,7 +148,7 @@ Tensor square(const Tensor& x) { return mul(x, x); }
 
 Tensor exp(const Tensor& x) {
   detail::check_floating("exp", x);
-  Tensor out = unary_values("exp", x, [](auto v) { return std::exp(v); });
+  Tensor out = unary_values("exp", x, [](auto v) { return detail::vexp(v); });
   detail::record("exp", out, {x}, [](const BackwardCtx& ctx) {
     return Grads{ctx.grad * ctx.output()};
   }, /*save_output=*/true, /*saves_inputs=*/false);

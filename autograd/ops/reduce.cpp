@@ -43,7 +43,7 @@ template <class Acc, class T> Acc row_sum(const T* x, std::int64_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
-template <class T> std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x) {
+template <class T> XG_SIMD_CLONES std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x) {
   using Acc = SumAcc<T>;
   std::vector<Acc> acc(static_cast<std::size_t>(p.out_numel), Acc{0});
   Acc* a = acc.data();
@@ -111,7 +111,8 @@ template <bool IsMax, class T> T row_extreme(const T* x, std::int64_t n, T init)
 }
 
 // Extreme values; the caller has checked that no reduced axis is empty.
-template <bool IsMax, class T> void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
+template <bool IsMax, class T>
+XG_SIMD_CLONES void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
   for (std::int64_t i = 0; i < p.out_numel; ++i) out[i] = worst_value<IsMax, T>();
   detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
     const T* r = x + in;
@@ -131,7 +132,7 @@ template <bool IsMax, class T> void extreme_kernel(const ReducePlan& p, const T*
 
 // sum((x - center[o])^2) per output, in double; center holds one value per output.
 template <class T>
-std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x, const std::vector<double>& c) {
+XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x, const std::vector<double>& c) {
   std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
   double* a = acc.data();
   detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
@@ -156,7 +157,7 @@ std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x, const std::ve
 
 // sum(exp(x - shift[o])) per output, in double.
 template <class T>
-std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* x, const std::vector<T>& shift) {
+XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* x, const std::vector<T>& shift) {
   std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
   double* a = acc.data();
   detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
@@ -164,11 +165,11 @@ std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* x, const std::v
     if (red) {
       const T m = shift[static_cast<std::size_t>(o)];
       double s = 0.0;
-      for (std::int64_t j = 0; j < n; ++j) s += static_cast<double>(std::exp(r[j] - m));
+      for (std::int64_t j = 0; j < n; ++j) s += static_cast<double>(detail::vexp(r[j] - m));
       a[o] += s;
     } else {
       for (std::int64_t j = 0; j < n; ++j) {
-        a[o + j] += static_cast<double>(std::exp(r[j] - shift[static_cast<std::size_t>(o + j)]));
+        a[o + j] += static_cast<double>(detail::vexp(r[j] - shift[static_cast<std::size_t>(o + j)]));
       }
     }
   });

@@ -33,23 +33,18 @@ struct Layout {
   std::int64_t inner = 1;
 };
 
-// One contiguous row of n elements.
-template <class T, bool Log> void softmax_row(const T* x, T* y, std::int64_t n) {
-  // `>` skips NaN, which then propagates through exp and the sum to the whole row.
-  T mx = -std::numeric_limits<T>::infinity();
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (x[i] > mx) mx = x[i];
-  }
-  T s = T(0);
+// One contiguous row of n elements: the maximum, y = exp(x - max), their sum, then the
+// scaling pass; each a loop that vectorises (Note [simd clones]).
+template <class T, bool Log>
+XG_SIMD_CLONES void softmax_row(const T* __restrict x, T* __restrict y, std::int64_t n) {
+  // The maximum skips NaN, which then propagates through exp and the sum to the whole row.
+  const T mx = detail::lane_max(x, n);
+  for (std::int64_t i = 0; i < n; ++i) y[i] = detail::vexp(x[i] - mx);
+  const T s = detail::lane_sum<T>(y, n);
   if constexpr (Log) {
-    for (std::int64_t i = 0; i < n; ++i) s += std::exp(x[i] - mx);
     const T log_s = std::log(s);
     for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - mx) - log_s;
   } else {
-    for (std::int64_t i = 0; i < n; ++i) {
-      y[i] = std::exp(x[i] - mx);
-      s += y[i];
-    }
     const T inv = T(1) / s;
     for (std::int64_t i = 0; i < n; ++i) y[i] *= inv;
   }
@@ -58,21 +53,21 @@ template <class T, bool Log> void softmax_row(const T* x, T* y, std::int64_t n) 
 // One (n, inner) block, reduced along n: the per-column maximum and sum live in buffers
 // of size inner so that every pass walks memory contiguously.
 template <class T, bool Log>
-void softmax_block(const T* x, T* y, std::int64_t n, std::int64_t inner, std::vector<T>& mx,
-                   std::vector<T>& s) {
-  std::fill(mx.begin(), mx.end(), -std::numeric_limits<T>::infinity());
-  std::fill(s.begin(), s.end(), T(0));
+XG_SIMD_CLONES void softmax_block(const T* x, T* y, std::int64_t n, std::int64_t inner, T* mx,
+                                  T* s) {
+  for (std::int64_t i = 0; i < inner; ++i) {
+    mx[i] = -std::numeric_limits<T>::infinity();
+    s[i] = T(0);
+  }
   for (std::int64_t j = 0; j < n; ++j) {
     const T* row = x + j * inner;
-    for (std::int64_t i = 0; i < inner; ++i) {
-      if (row[i] > mx[i]) mx[i] = row[i];
-    }
+    for (std::int64_t i = 0; i < inner; ++i) mx[i] = row[i] > mx[i] ? row[i] : mx[i];
   }
   for (std::int64_t j = 0; j < n; ++j) {
     const T* row = x + j * inner;
     T* out = y + j * inner;
     for (std::int64_t i = 0; i < inner; ++i) {
-      const T e = std::exp(row[i] - mx[i]);
+      const T e = detail::vexp(row[i] - mx[i]);
       if constexpr (!Log) out[i] = e;
       s[i] += e;
     }
@@ -103,7 +98,7 @@ template <class T, bool Log> void softmax_kernel(const T* x, T* y, const Layout&
   }
   std::vector<T> mx(static_cast<std::size_t>(l.inner)), s(static_cast<std::size_t>(l.inner));
   for (std::int64_t o = 0; o < l.outer; ++o) {
-    softmax_block<T, Log>(x + o * block, y + o * block, l.n, l.inner, mx, s);
+    softmax_block<T, Log>(x + o * block, y + o * block, l.n, l.inner, mx.data(), s.data());
   }
 }
 
