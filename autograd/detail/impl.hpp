@@ -175,6 +175,13 @@ XG_SIMD_CLONES void unary_loop(const T* __restrict in, R* __restrict o, std::int
   for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
 }
 
+// o[i] = f(a[i], b[i]) over n elements of two same-shaped buffers.
+template <class T, class F>
+XG_SIMD_CLONES void binary_loop(const T* __restrict a, const T* __restrict b, T* __restrict o,
+                                std::int64_t n, F f) {
+  for (std::int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+}
+
 // out[i] = f(x[i]) for a new tensor of x's shape and dtype (x must have dtype T).
 template <class T, class F> Tensor map_unary(const Tensor& x, F f) {
   Tensor out = empty(x.shape(), x.dtype());
