@@ -2,8 +2,10 @@
 #include "autograd/engine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "autograd/detail/impl.hpp"
@@ -38,9 +40,9 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 // before running that backward and throws if a value it needs was overwritten since, as
 // PyTorch's "modified by an inplace operation" error does. weak_ptr: the check must not
 // keep a buffer alive that the backward itself does not hold.
-void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn,
-            bool save_output, bool saves_inputs) {
-  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
+void record_node(const char* name, Tensor& out, const Tensor* inputs_begin, std::size_t n,
+                 BackwardFn fn, bool save_output, bool saves_inputs) {
+  const std::span<const Tensor> inputs(inputs_begin, n);
   auto node = std::make_shared<Node>();
   node->name = name;
   node->edges.reserve(inputs.size());
@@ -129,22 +131,27 @@ Node::~Node() {
 namespace {
 
 // Nodes reachable from the roots in an order where every node comes before the nodes of
-// its inputs.
-std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
+// its inputs. A node is marked visited by writing this sort's number into its visit_mark
+// (numbers are unique across threads and passes, so marks never need clearing); a hash
+// set here allocated once per node, a cost small graphs paid on every step.
+std::vector<Node*> topological_order(const std::vector<std::shared_ptr<Node>>& roots) {
+  static std::atomic<std::uint64_t> sorts{0};
+  const std::uint64_t mark = ++sorts;
   std::vector<Node*> order;
   std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to visit
-  std::unordered_map<Node*, bool> visited;
-  for (Node* root : roots) {
-    if (visited.count(root)) continue;
-    visited[root] = true;
-    stack.emplace_back(root, 0);
+  order.reserve(32);
+  stack.reserve(32);
+  for (const auto& root : roots) {
+    if (root->visit_mark == mark) continue;
+    root->visit_mark = mark;
+    stack.emplace_back(root.get(), 0);
     while (!stack.empty()) {
       auto& [node, next] = stack.back();
       if (next < node->edges.size()) {
         Node* child = node->edges[next++].node.get();
         if (child == nullptr) continue;
-        if (!visited.count(child)) {
-          visited[child] = true;
+        if (child->visit_mark != mark) {
+          child->visit_mark = mark;
           stack.emplace_back(child, 0);
         }
       } else {
@@ -262,11 +269,14 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
     }
   };
 
-  std::vector<Node*> root_nodes;
+  // Owning the root nodes keeps every node of the pass alive: the others are reachable
+  // from them through edges, which the pass never changes (releasing a closure, or a hook,
+  // may drop other owners).
+  std::vector<std::shared_ptr<Node>> root_nodes;
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const auto& impl = roots[i].impl_ptr();
     if (impl->grad_fn) {
-      root_nodes.push_back(impl->grad_fn.get());
+      root_nodes.push_back(impl->grad_fn);
     } else {
       deliver_leaf(impl, root_grads[i]);
     }
@@ -277,10 +287,6 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   for (std::size_t i = 0; i < roots.size(); ++i) {
     if (Node* n = roots[i].impl()->grad_fn.get()) accumulate(n->grad_accum, root_grads[i]);
   }
-  // Keep every node alive during the pass even if releasing closures drops owners.
-  std::vector<std::shared_ptr<Node>> keep;
-  keep.reserve(order.size());
-  for (Node* n : order) keep.push_back(n->shared_from_this());
 
   try {
     for (Node* node : order) {

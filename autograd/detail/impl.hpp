@@ -95,6 +95,7 @@ struct Node : std::enable_shared_from_this<Node> {
 
   // Engine scratch space, valid during one backward pass.
   Tensor grad_accum;
+  std::uint64_t visit_mark = 0;  // the pass that last visited the node (topological sort)
 };
 
 struct BackwardCtx {
@@ -120,14 +121,33 @@ template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->st
 bool any_requires_grad(std::initializer_list<Tensor> inputs);
 bool any_requires_grad(const std::vector<Tensor>& inputs);
 
+// The recording itself, for record() below: inputs[0..n) are the op's inputs.
+void record_node(const char* name, Tensor& out, const Tensor* inputs, std::size_t n,
+                 BackwardFn fn, bool save_output, bool saves_inputs);
+
 // Makes `out` the result of op `name` on `inputs` in the graph, if grad mode is on and an
 // input requires grad; otherwise does nothing. `out` must be freshly created by the op.
 // save_output: the backward reads the output (through ctx.output()).
 // saves_inputs: the backward reads the inputs' values (pass false for ops like add or
 // reshape whose gradient does not depend on them); when true, modifying an input in place
 // before backward makes backward throw instead of computing a wrong gradient.
-void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn,
-            bool save_output = false, bool saves_inputs = true);
+// Templates so that an op that records nothing (every op inside a backward pass) does not
+// pay for a BackwardFn, which allocates for closures over 16 bytes, nor for a vector of
+// its inputs: an op passes them as a braced list.
+template <class F>
+void record(const char* name, Tensor& out, std::initializer_list<Tensor> inputs, F&& fn,
+            bool save_output = false, bool saves_inputs = true) {
+  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
+  record_node(name, out, inputs.begin(), inputs.size(), BackwardFn(std::forward<F>(fn)),
+              save_output, saves_inputs);
+}
+template <class F>
+void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, F&& fn,
+            bool save_output = false, bool saves_inputs = true) {
+  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
+  record_node(name, out, inputs.data(), inputs.size(), BackwardFn(std::forward<F>(fn)),
+              save_output, saves_inputs);
+}
 
 // Anomaly mode (autograd/anomaly.hpp): whether it is on, and the current call stack.
 bool anomaly_mode_enabled();
