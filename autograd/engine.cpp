@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/pool.hpp"
 #include "autograd/ops/elementwise.hpp"
 
 namespace xg {
@@ -43,7 +44,7 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 void record_node(const char* name, Tensor& out, const Tensor* inputs_begin, std::size_t n,
                  BackwardFn fn, bool save_output, bool saves_inputs) {
   const std::span<const Tensor> inputs(inputs_begin, n);
-  auto node = std::make_shared<Node>();
+  auto node = make_pooled<Node>();
   node->name = name;
   node->edges.reserve(inputs.size());
   if (saves_inputs) {
@@ -84,10 +85,10 @@ Tensor BackwardCtx::output() const {
     throw GraphError(std::string(node.name) + ": backward asked for the output, which the op "
                      "did not save (record with save_output = true)");
   }
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->storage = node.saved_output;
-  impl->shape = node.out_shape;
-  impl->numel = shape_numel(node.out_shape);
+  impl->shape = node.out_shape.to_shape();
+  impl->numel = shape_numel(impl->shape);
   impl->dtype = node.out_dtype;
   impl->requires_grad = true;
   impl->grad_fn = node.shared_from_this();
@@ -174,7 +175,7 @@ void check_saved_versions(const Node& node) {
     const std::string which =
         sv.input < 0 ? std::string("its output") : "input " + std::to_string(sv.input);
     throw GraphError(std::string(node.name) + ": one of the tensors needed for its gradient (" +
-                     which + ", shape " + shape_str(sv.shape) +
+                     which + ", shape " + shape_str(sv.shape.to_shape()) +
                      ") has been modified by an inplace operation: it is at version " +
                      std::to_string(storage->version) + ", expected version " +
                      std::to_string(sv.version) +
@@ -207,17 +208,18 @@ Tensor fit_gradient(const Node& node, std::size_t i, Tensor g) {
                      std::to_string(i) + " has dtype " + std::string(dtype_name(g.dtype())) +
                      ", the input has " + std::string(dtype_name(e.dtype)));
   }
-  if (g.shape() == e.shape) return g;
+  if (e.shape == g.shape()) return g;
   // A broadcast input receives the sum over the axes it was broadcast along.
   try {
-    if (detail::broadcast_shapes(node.name, e.shape, g.shape()) == g.shape()) {
-      return detail::sum_to(g, e.shape);
+    const Shape input_shape = e.shape.to_shape();
+    if (detail::broadcast_shapes(node.name, input_shape, g.shape()) == g.shape()) {
+      return detail::sum_to(g, input_shape);
     }
   } catch (const ShapeError&) {
   }
   throw GraphError(std::string(node.name) + " backward: gradient for input " +
                    std::to_string(i) + " has shape " + shape_str(g.shape()) +
-                   ", which does not reduce to the input's shape " + shape_str(e.shape));
+                   ", which does not reduce to the input's shape " + shape_str(e.shape.to_shape()));
 }
 
 struct Capture {

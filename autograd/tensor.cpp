@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/pool.hpp"
 #include "autograd/engine.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -148,13 +149,13 @@ Tensor empty(const Shape& shape, Dtype dtype) {
   for (auto s : shape) {
     if (s < 0) throw ShapeError("empty: negative size in shape " + shape_str(shape));
   }
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->numel = shape_numel(shape);
   if (impl->numel > (std::int64_t{1} << 46)) {
     throw ShapeError("empty: shape " + shape_str(shape) + " has " + std::to_string(impl->numel) +
                      " elements, more than this library allocates");
   }
-  impl->storage = std::make_shared<Storage>(dtype, impl->numel);
+  impl->storage = make_pooled<Storage>(dtype, impl->numel);
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(std::move(impl));
@@ -375,7 +376,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::detach() const {
   detail::check_defined("detach", *this);
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_pooled<TensorImpl>();
   impl->storage = impl_->storage;
   impl->shape = impl_->shape;
   impl->numel = impl_->numel;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/detail/small_shape.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/tensor.hpp"
 
@@ -58,7 +59,7 @@ using BackwardFn = std::function<std::vector<Tensor>(const BackwardCtx&)>;
 struct Edge {
   std::shared_ptr<Node> node;
   std::shared_ptr<TensorImpl> leaf;
-  Shape shape;  // the input's shape, to check and reduce its gradient
+  SmallShape shape;  // the input's shape, to check and reduce its gradient
   Dtype dtype = Dtype::f32;
   bool active() const { return node != nullptr || leaf != nullptr; }
 };
@@ -73,7 +74,7 @@ struct Node : std::enable_shared_from_this<Node> {
   std::vector<Edge> edges;  // one per op input
   BackwardFn backward;      // empty once released (after a backward without retain_graph)
   std::shared_ptr<Storage> saved_output;
-  Shape out_shape;
+  SmallShape out_shape;
   Dtype out_dtype = Dtype::f32;
 
   // Versions of the storages the backward reads, taken when the op ran; see
@@ -82,7 +83,7 @@ struct Node : std::enable_shared_from_this<Node> {
     std::weak_ptr<Storage> storage;
     std::uint64_t version;
     int input;  // input index, or -1 for the op's own output
-    Shape shape;
+    SmallShape shape;
   };
   std::vector<SavedVersion> saved_versions;
   // Hooks on the gradient of the op's output (Tensor::register_hook on a non-leaf).
