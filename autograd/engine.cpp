@@ -103,7 +103,7 @@ Tensor BackwardCtx::output() const {
 // drains the queue in a loop, so the stack depth stays constant.
 namespace {
 struct Remains {
-  std::vector<Edge> edges;
+  std::vector<Edge, PoolAllocator<Edge>> edges;
   BackwardFn backward;
 };
 thread_local bool destroying = false;
@@ -135,11 +135,15 @@ namespace {
 // its inputs. A node is marked visited by writing this sort's number into its visit_mark
 // (numbers are unique across threads and passes, so marks never need clearing); a hash
 // set here allocated once per node, a cost small graphs paid on every step.
-std::vector<Node*> topological_order(const std::vector<std::shared_ptr<Node>>& roots) {
+using NodeOrder = std::vector<Node*, detail::PoolAllocator<Node*>>;
+
+NodeOrder topological_order(const std::vector<std::shared_ptr<Node>>& roots) {
   static std::atomic<std::uint64_t> sorts{0};
   const std::uint64_t mark = ++sorts;
-  std::vector<Node*> order;
-  std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to visit
+  NodeOrder order;
+  // node, next edge to visit
+  std::vector<std::pair<Node*, std::size_t>, detail::PoolAllocator<std::pair<Node*, std::size_t>>>
+      stack;
   order.reserve(32);
   stack.reserve(32);
   for (const auto& root : roots) {
@@ -285,7 +289,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   }
   if (root_nodes.empty()) return;
 
-  std::vector<Node*> order = topological_order(root_nodes);
+  NodeOrder order = topological_order(root_nodes);
   for (std::size_t i = 0; i < roots.size(); ++i) {
     if (Node* n = roots[i].impl()->grad_fn.get()) accumulate(n->grad_accum, root_grads[i]);
   }

@@ -1,6 +1,8 @@
 // The per-thread block pool behind make_pooled.
 #include "autograd/detail/pool.hpp"
 
+#include <cstdint>
+
 #if defined(__SANITIZE_ADDRESS__)
 #define XGRAD_POOL_ASAN 1
 #elif defined(__has_feature)
@@ -31,26 +33,35 @@ struct FreeBlock {
   FreeBlock* next;
 };
 
-thread_local bool pool_gone = false;  // trivially destructible: safe to read at exit
+// The lists are plain data, zero-initialised, so that reaching them costs one thread-local
+// access with no initialisation check (this runs several times per op). Freeing them at
+// thread exit is left to a Reaper, a thread-local with a destructor that a thread creates
+// only when it first keeps a block.
+struct Lists {
+  FreeBlock* head[kNumClasses];
+  std::uint32_t count[kNumClasses];
+  bool reaper_armed;  // this thread's Reaper exists
+  bool gone;          // the thread is ending and its lists were freed
+};
+thread_local Lists lists;
 
-struct Pool {
-  FreeBlock* head[kNumClasses] = {};
-  std::size_t count[kNumClasses] = {};
-  ~Pool() {
-    pool_gone = true;
-    for (FreeBlock* b : head) {
-      while (b != nullptr) {
-        FreeBlock* next = b->next;
-        ::operator delete(b);
-        b = next;
+struct Reaper {
+  ~Reaper() {
+    lists.gone = true;
+    for (FreeBlock*& head : lists.head) {
+      while (head != nullptr) {
+        FreeBlock* next = head->next;
+        ::operator delete(head);
+        head = next;
       }
     }
   }
 };
 
-Pool& pool() {
-  thread_local Pool p;
-  return p;
+void arm_reaper() {
+  thread_local Reaper reaper;
+  (void)reaper;
+  lists.reaper_armed = true;
 }
 
 // The class of a pooled size, and the block size every block of it has.
@@ -63,13 +74,11 @@ void* pool_allocate(std::size_t bytes) {
 #ifndef XGRAD_POOL_ASAN
   if (bytes != 0 && bytes <= kMaxPooledBytes) {
     const std::size_t cls = size_class(bytes);
-    if (!pool_gone) {
-      Pool& p = pool();
-      if (FreeBlock* b = p.head[cls]) {
-        p.head[cls] = b->next;
-        --p.count[cls];
-        return b;
-      }
+    Lists& l = lists;
+    if (FreeBlock* b = l.head[cls]) {  // empty once the thread's lists are gone
+      l.head[cls] = b->next;
+      --l.count[cls];
+      return b;
     }
     // Always the class's full size: the block may later be reused for any size of it.
     return ::operator new(class_bytes(cls));
@@ -80,14 +89,15 @@ void* pool_allocate(std::size_t bytes) {
 
 void pool_deallocate(void* ptr, std::size_t bytes) noexcept {
 #ifndef XGRAD_POOL_ASAN
-  if (bytes != 0 && bytes <= kMaxPooledBytes && !pool_gone) {
+  if (bytes != 0 && bytes <= kMaxPooledBytes) {
     const std::size_t cls = size_class(bytes);
-    Pool& p = pool();
-    if (p.count[cls] < kMaxBlocksPerClass) {
+    Lists& l = lists;
+    if (!l.gone && l.count[cls] < kMaxBlocksPerClass) {
+      if (!l.reaper_armed) arm_reaper();
       auto* b = static_cast<FreeBlock*>(ptr);
-      b->next = p.head[cls];
-      p.head[cls] = b;
-      ++p.count[cls];
+      b->next = l.head[cls];
+      l.head[cls] = b;
+      ++l.count[cls];
       return;
     }
   }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/detail/pool.hpp"
 #include "autograd/detail/small_shape.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/tensor.hpp"
@@ -71,7 +72,8 @@ struct Node : std::enable_shared_from_this<Node> {
   Node& operator=(const Node&) = delete;
 
   const char* name = "";
-  std::vector<Edge> edges;  // one per op input
+  // One per op input. Pool-allocated, as the other per-node vectors: see Note [object pool].
+  std::vector<Edge, PoolAllocator<Edge>> edges;
   BackwardFn backward;      // empty once released (after a backward without retain_graph)
   std::shared_ptr<Storage> saved_output;
   SmallShape out_shape;
@@ -85,7 +87,7 @@ struct Node : std::enable_shared_from_this<Node> {
     int input;  // input index, or -1 for the op's own output
     SmallShape shape;
   };
-  std::vector<SavedVersion> saved_versions;
+  std::vector<SavedVersion, PoolAllocator<SavedVersion>> saved_versions;
   // Hooks on the gradient of the op's output (Tensor::register_hook on a non-leaf).
   std::vector<std::function<Tensor(const Tensor&)>> pre_hooks;
   // The tensor that asked for retain_grad(): receives the gradient after all hooks (weak:
