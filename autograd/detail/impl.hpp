@@ -113,8 +113,9 @@ struct BackwardCtx {
 };
 
 // ---- creating tensors ------------------------------------------------------------------
-// A new tensor with uninitialised values.
+// A new tensor with uninitialised values (the second form takes over the shape's memory).
 Tensor empty(const Shape& shape, Dtype dtype);
+Tensor empty(Shape&& shape, Dtype dtype);
 std::int64_t shape_numel(const Shape& shape);
 
 template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->storage->ptr); }
