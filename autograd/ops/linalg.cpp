@@ -270,15 +270,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     throw ShapeError(what() + ": input features " + std::to_string(in) + " and weight in_features " +
                      std::to_string(sw[1]) + " differ");
   }
-  if (bias.defined() && bias.shape() != Shape{out_features}) {
+  if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != out_features)) {
     throw ShapeError(what() + ": bias must have shape " + shape_str({out_features}) + ", got " +
                      shape_str(bias.shape()));
   }
-  Shape out_shape(sx.begin(), sx.end() - 1);
+  Shape out_shape;
+  out_shape.reserve(sx.size());
+  out_shape.assign(sx.begin(), sx.end() - 1);
   const std::int64_t rows = shape_numel(out_shape);
   out_shape.push_back(out_features);
 
-  Tensor out = detail::empty(out_shape, x.dtype());
+  Tensor out = detail::empty(std::move(out_shape), x.dtype());
   detail::dispatch_float("linear", x.dtype(), [&]<class T>() {
     T* o = ptr<T>(out);
     T beta = T(0);
