@@ -41,17 +41,17 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 // before running that backward and throws if a value it needs was overwritten since, as
 // PyTorch's "modified by an inplace operation" error does. weak_ptr: the check must not
 // keep a buffer alive that the backward itself does not hold.
-void record_node(const char* name, Tensor& out, const Tensor* inputs_begin, std::size_t n,
+void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs,
                  BackwardFn fn, bool save_output, bool saves_inputs) {
-  const std::span<const Tensor> inputs(inputs_begin, n);
   auto node = make_pooled<Node>();
   node->name = name;
   node->edges.reserve(inputs.size());
   if (saves_inputs) {
     node->saved_versions.reserve(inputs.size() + (save_output ? 1 : 0));
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const auto& st = inputs[i].impl()->storage;
-      node->saved_versions.push_back({st, st->version, static_cast<int>(i), inputs[i].shape()});
+      const Tensor& t = inputs[i];
+      const auto& st = t.impl()->storage;
+      node->saved_versions.push_back({st, st->version, static_cast<int>(i), t.shape()});
     }
   }
   if (save_output) {
@@ -59,7 +59,7 @@ void record_node(const char* name, Tensor& out, const Tensor* inputs_begin, std:
     node->saved_versions.push_back({st, st->version, -1, out.shape()});
   }
   if (anomaly_mode_enabled()) node->creation_trace = current_stack_trace();
-  for (const auto& t : inputs) {
+  for (const Tensor& t : inputs) {
     Edge e;
     if (t.requires_grad()) {
       if (t.impl()->grad_fn) {

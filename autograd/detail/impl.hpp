@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -125,8 +126,12 @@ template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->st
 bool any_requires_grad(std::initializer_list<Tensor> inputs);
 bool any_requires_grad(const std::vector<Tensor>& inputs);
 
-// The recording itself, for record() below: inputs[0..n) are the op's inputs.
-void record_node(const char* name, Tensor& out, const Tensor* inputs, std::size_t n,
+// An input of an op being recorded, by reference: a braced list of these copies no
+// Tensor (each copy is two atomic reference-count updates, per input of every op).
+using TensorRef = std::reference_wrapper<const Tensor>;
+
+// The recording itself, for record() below.
+void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs,
                  BackwardFn fn, bool save_output, bool saves_inputs);
 
 // Makes `out` the result of op `name` on `inputs` in the graph, if grad mode is on and an
@@ -137,20 +142,23 @@ void record_node(const char* name, Tensor& out, const Tensor* inputs, std::size_
 // before backward makes backward throw instead of computing a wrong gradient.
 // Templates so that an op that records nothing (every op inside a backward pass) does not
 // pay for a BackwardFn, which allocates for closures over 16 bytes, nor for a vector of
-// its inputs: an op passes them as a braced list.
+// its inputs: an op passes them as a braced list, {a, b}.
 template <class F>
-void record(const char* name, Tensor& out, std::initializer_list<Tensor> inputs, F&& fn,
+void record(const char* name, Tensor& out, std::initializer_list<TensorRef> inputs, F&& fn,
             bool save_output = false, bool saves_inputs = true) {
-  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
-  record_node(name, out, inputs.begin(), inputs.size(), BackwardFn(std::forward<F>(fn)),
-              save_output, saves_inputs);
+  if (!is_grad_enabled()) return;
+  bool any = false;
+  for (const Tensor& t : inputs) any = any || t.requires_grad();
+  if (!any) return;
+  record_node(name, out, std::span<const TensorRef>(inputs.begin(), inputs.size()),
+              BackwardFn(std::forward<F>(fn)), save_output, saves_inputs);
 }
 template <class F>
 void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, F&& fn,
             bool save_output = false, bool saves_inputs = true) {
   if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
-  record_node(name, out, inputs.data(), inputs.size(), BackwardFn(std::forward<F>(fn)),
-              save_output, saves_inputs);
+  const std::vector<TensorRef> refs(inputs.begin(), inputs.end());
+  record_node(name, out, refs, BackwardFn(std::forward<F>(fn)), save_output, saves_inputs);
 }
 
 // Anomaly mode (autograd/anomaly.hpp): whether it is on, and the current call stack.
