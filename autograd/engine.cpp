@@ -137,7 +137,9 @@ namespace {
 // set here allocated once per node, a cost small graphs paid on every step.
 using NodeOrder = std::vector<Node*, detail::PoolAllocator<Node*>>;
 
-NodeOrder topological_order(const std::vector<std::shared_ptr<Node>>& roots) {
+using RootNodes = std::vector<std::shared_ptr<Node>, detail::PoolAllocator<std::shared_ptr<Node>>>;
+
+NodeOrder topological_order(const RootNodes& roots) {
   static std::atomic<std::uint64_t> sorts{0};
   const std::uint64_t mark = ++sorts;
   NodeOrder order;
@@ -171,6 +173,25 @@ NodeOrder topological_order(const std::vector<std::shared_ptr<Node>>& roots) {
 }
 
 void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? slot + g : g; }
+
+// slot = slot + g written into slot's buffer, when nothing else can see that buffer (the
+// leaf alone holds slot's handle and values), as PyTorch accumulates .grad: a second
+// backward into a gradient then allocates nothing. The same values as slot + g. Returns
+// false, changing nothing, when slot is shared or does not match g.
+bool add_in_place_if_unshared(Tensor& slot, const Tensor& g) {
+  TensorImpl* s = slot.impl();
+  if (slot.impl_ptr().use_count() != 1 || s->storage.use_count() != 1 || s->requires_grad ||
+      s->grad_fn || s->dtype != g.dtype() || s->shape != g.shape() || !is_floating(s->dtype)) {
+    return false;
+  }
+  detail::dispatch_float("backward", s->dtype, [&]<class T>() {
+    T* o = detail::ptr<T>(slot);
+    const T* gv = detail::ptr<T>(g);
+    for (std::int64_t i = 0, n = s->numel; i < n; ++i) o[i] = o[i] + gv[i];
+  });
+  ++s->storage->version;
+  return true;
+}
 
 void check_saved_versions(const Node& node) {
   for (const auto& sv : node.saved_versions) {
@@ -235,7 +256,7 @@ struct Capture {
 // Runs the chain rule from roots (with their gradients). Leaf gradients go into .grad
 // unless `capture` is given, in which case the gradients of the captured tensors are
 // collected instead and nothing is accumulated into .grad.
-void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_grads,
                   bool retain_graph, bool create_graph, Capture* capture) {
   std::optional<NoGradGuard> no_grad;
   std::optional<EnableGradGuard> enable_grad;
@@ -269,7 +290,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       }
     } else if (create_graph) {
       slot = slot + g;
-    } else {
+    } else if (!add_in_place_if_unshared(slot, g)) {
       Tensor sum = slot + g;
       slot = sum;
     }
@@ -278,7 +299,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
   // Owning the root nodes keeps every node of the pass alive: the others are reachable
   // from them through edges, which the pass never changes (releasing a closure, or a hook,
   // may drop other owners).
-  std::vector<std::shared_ptr<Node>> root_nodes;
+  RootNodes root_nodes;
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const auto& impl = roots[i].impl_ptr();
     if (impl->grad_fn) {
@@ -384,14 +405,15 @@ void check_root_grad(const char* op, const Tensor& root, const Tensor& g) {
 
 void Tensor::backward(const BackwardOptions& opts) const {
   check_root("backward", *this);
-  run_backward({*this}, {default_root_grad("backward", *this)},
+  const Tensor root_grad = default_root_grad("backward", *this);
+  run_backward(std::span(this, 1), std::span(&root_grad, 1),
                opts.retain_graph || opts.create_graph, opts.create_graph, nullptr);
 }
 
 void Tensor::backward(const Tensor& gradient, const BackwardOptions& opts) const {
   check_root("backward", *this);
   check_root_grad("backward", *this, gradient);
-  run_backward({*this}, {gradient}, opts.retain_graph || opts.create_graph, opts.create_graph,
+  run_backward(std::span(this, 1), std::span(&gradient, 1), opts.retain_graph || opts.create_graph, opts.create_graph,
                nullptr);
 }
 
