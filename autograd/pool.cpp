@@ -20,7 +20,8 @@ namespace xg::detail {
 // blocks are therefore kept on per-thread free lists, one per 16-byte size class, and
 // handed out again without locking. A block freed on another thread than the one that
 // made it simply joins that thread's list: every block comes from operator new, and the
-// lists give it back to operator delete when their thread ends or a list is full. Under
+// lists give it back to operator delete when their thread ends, or at once when the
+// thread keeps 4096 blocks of that size or 4 MiB in all already. Under
 // AddressSanitizer the pool is bypassed so that a use after free is still reported.
 namespace {
 
@@ -28,6 +29,7 @@ constexpr std::size_t kGranule = 16;
 constexpr std::size_t kMaxPooledBytes = 512;
 constexpr std::size_t kNumClasses = kMaxPooledBytes / kGranule;
 constexpr std::size_t kMaxBlocksPerClass = 4096;
+constexpr std::size_t kMaxKeptBytes = std::size_t{4} << 20;  // per thread
 
 struct FreeBlock {
   FreeBlock* next;
@@ -40,6 +42,7 @@ struct FreeBlock {
 struct Lists {
   FreeBlock* head[kNumClasses];
   std::uint32_t count[kNumClasses];
+  std::size_t bytes;  // kept in all lists
   bool reaper_armed;  // this thread's Reaper exists
   bool gone;          // the thread is ending and its lists were freed
 };
@@ -78,6 +81,7 @@ void* pool_allocate(std::size_t bytes) {
     if (FreeBlock* b = l.head[cls]) {  // empty once the thread's lists are gone
       l.head[cls] = b->next;
       --l.count[cls];
+      l.bytes -= class_bytes(cls);
       return b;
     }
     // Always the class's full size: the block may later be reused for any size of it.
@@ -92,12 +96,14 @@ void pool_deallocate(void* ptr, std::size_t bytes) noexcept {
   if (bytes != 0 && bytes <= kMaxPooledBytes) {
     const std::size_t cls = size_class(bytes);
     Lists& l = lists;
-    if (!l.gone && l.count[cls] < kMaxBlocksPerClass) {
+    if (!l.gone && l.count[cls] < kMaxBlocksPerClass &&
+        l.bytes + class_bytes(cls) <= kMaxKeptBytes) {
       if (!l.reaper_armed) arm_reaper();
       auto* b = static_cast<FreeBlock*>(ptr);
       b->next = l.head[cls];
       l.head[cls] = b;
       ++l.count[cls];
+      l.bytes += class_bytes(cls);
       return;
     }
   }
