@@ -41,8 +41,8 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 // before running that backward and throws if a value it needs was overwritten since, as
 // PyTorch's "modified by an inplace operation" error does. weak_ptr: the check must not
 // keep a buffer alive that the backward itself does not hold.
-void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs,
-                 BackwardFn fn, bool save_output, bool saves_inputs) {
+void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs, BackwardFn fn,
+                 bool save_output, bool saves_inputs) {
   auto node = make_pooled<Node>();
   node->name = name;
   node->edges.reserve(inputs.size());
@@ -199,13 +199,13 @@ void check_saved_versions(const Node& node) {
     if (!storage || storage->version == sv.version) continue;
     const std::string which =
         sv.input < 0 ? std::string("its output") : "input " + std::to_string(sv.input);
-    throw GraphError(std::string(node.name) + ": one of the tensors needed for its gradient (" +
-                     which + ", shape " + shape_str(sv.shape.to_shape()) +
-                     ") has been modified by an inplace operation: it is at version " +
-                     std::to_string(storage->version) + ", expected version " +
-                     std::to_string(sv.version) +
-                     ". Clone it before modifying it, or modify it after backward()." +
-                     (node.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node.creation_trace));
+    throw GraphError(
+        std::string(node.name) + ": one of the tensors needed for its gradient (" + which +
+        ", shape " + shape_str(sv.shape.to_shape()) +
+        ") has been modified by an inplace operation: it is at version " +
+        std::to_string(storage->version) + ", expected version " + std::to_string(sv.version) +
+        ". Clone it before modifying it, or modify it after backward()." +
+        (node.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node.creation_trace));
   }
 }
 
@@ -242,8 +242,8 @@ Tensor fit_gradient(const Node& node, std::size_t i, Tensor g) {
     }
   } catch (const ShapeError&) {
   }
-  throw GraphError(std::string(node.name) + " backward: gradient for input " +
-                   std::to_string(i) + " has shape " + shape_str(g.shape()) +
+  throw GraphError(std::string(node.name) + " backward: gradient for input " + std::to_string(i) +
+                   " has shape " + shape_str(g.shape()) +
                    ", which does not reduce to the input's shape " + shape_str(e.shape.to_shape()));
 }
 
@@ -406,15 +406,15 @@ void check_root_grad(const char* op, const Tensor& root, const Tensor& g) {
 void Tensor::backward(const BackwardOptions& opts) const {
   check_root("backward", *this);
   const Tensor root_grad = default_root_grad("backward", *this);
-  run_backward(std::span(this, 1), std::span(&root_grad, 1),
-               opts.retain_graph || opts.create_graph, opts.create_graph, nullptr);
+  run_backward(std::span(this, 1), std::span(&root_grad, 1), opts.retain_graph || opts.create_graph,
+               opts.create_graph, nullptr);
 }
 
 void Tensor::backward(const Tensor& gradient, const BackwardOptions& opts) const {
   check_root("backward", *this);
   check_root_grad("backward", *this, gradient);
-  run_backward(std::span(this, 1), std::span(&gradient, 1), opts.retain_graph || opts.create_graph, opts.create_graph,
-               nullptr);
+  run_backward(std::span(this, 1), std::span(&gradient, 1), opts.retain_graph || opts.create_graph,
+               opts.create_graph, nullptr);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,

@@ -131,8 +131,8 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 using TensorRef = std::reference_wrapper<const Tensor>;
 
 // The recording itself, for record() below.
-void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs,
-                 BackwardFn fn, bool save_output, bool saves_inputs);
+void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs, BackwardFn fn,
+                 bool save_output, bool saves_inputs);
 
 // Makes `out` the result of op `name` on `inputs` in the graph, if grad mode is on and an
 // input requires grad; otherwise does nothing. `out` must be freshly created by the op.

@@ -85,9 +85,9 @@ TEST_CASE("threads: a graph recorded on one thread runs backward and dies on ano
   const auto g = w.grad().to_vector<double>();
   const double ws[3] = {0.5, -1.0, 2.0};
   for (int i = 0; i < 3; ++i) {
-    const float expected = 50.0f * (2.0f * static_cast<float>(ws[i]) *
-                                        std::exp(static_cast<float>(ws[i] * ws[i])) +
-                                    1.0f);
+    const float expected =
+        50.0f *
+        (2.0f * static_cast<float>(ws[i]) * std::exp(static_cast<float>(ws[i] * ws[i])) + 1.0f);
     CHECK(g[i] == doctest::Approx(expected).epsilon(1e-4));
   }
 }
