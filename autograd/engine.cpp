@@ -2,11 +2,14 @@
 #include "autograd/engine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/pool.hpp"
 #include "autograd/ops/elementwise.hpp"
 
 namespace xg {
@@ -38,17 +41,17 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 // before running that backward and throws if a value it needs was overwritten since, as
 // PyTorch's "modified by an inplace operation" error does. weak_ptr: the check must not
 // keep a buffer alive that the backward itself does not hold.
-void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn,
-            bool save_output, bool saves_inputs) {
-  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
-  auto node = std::make_shared<Node>();
+void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs, BackwardFn fn,
+                 bool save_output, bool saves_inputs) {
+  auto node = make_pooled<Node>();
   node->name = name;
   node->edges.reserve(inputs.size());
   if (saves_inputs) {
     node->saved_versions.reserve(inputs.size() + (save_output ? 1 : 0));
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const auto& st = inputs[i].impl()->storage;
-      node->saved_versions.push_back({st, st->version, static_cast<int>(i), inputs[i].shape()});
+      const Tensor& t = inputs[i];
+      const auto& st = t.impl()->storage;
+      node->saved_versions.push_back({st, st->version, static_cast<int>(i), t.shape()});
     }
   }
   if (save_output) {
@@ -56,7 +59,7 @@ void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, Ba
     node->saved_versions.push_back({st, st->version, -1, out.shape()});
   }
   if (anomaly_mode_enabled()) node->creation_trace = current_stack_trace();
-  for (const auto& t : inputs) {
+  for (const Tensor& t : inputs) {
     Edge e;
     if (t.requires_grad()) {
       if (t.impl()->grad_fn) {
@@ -82,10 +85,10 @@ Tensor BackwardCtx::output() const {
     throw GraphError(std::string(node.name) + ": backward asked for the output, which the op "
                      "did not save (record with save_output = true)");
   }
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->storage = node.saved_output;
-  impl->shape = node.out_shape;
-  impl->numel = shape_numel(node.out_shape);
+  impl->shape = node.out_shape.to_shape();
+  impl->numel = shape_numel(impl->shape);
   impl->dtype = node.out_dtype;
   impl->requires_grad = true;
   impl->grad_fn = node.shared_from_this();
@@ -100,7 +103,7 @@ Tensor BackwardCtx::output() const {
 // drains the queue in a loop, so the stack depth stays constant.
 namespace {
 struct Remains {
-  std::vector<Edge> edges;
+  std::vector<Edge, PoolAllocator<Edge>> edges;
   BackwardFn backward;
 };
 thread_local bool destroying = false;
@@ -129,22 +132,33 @@ Node::~Node() {
 namespace {
 
 // Nodes reachable from the roots in an order where every node comes before the nodes of
-// its inputs.
-std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
-  std::vector<Node*> order;
-  std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to visit
-  std::unordered_map<Node*, bool> visited;
-  for (Node* root : roots) {
-    if (visited.count(root)) continue;
-    visited[root] = true;
-    stack.emplace_back(root, 0);
+// its inputs. A node is marked visited by writing this sort's number into its visit_mark
+// (numbers are unique across threads and passes, so marks never need clearing); a hash
+// set here allocated once per node, a cost small graphs paid on every step.
+using NodeOrder = std::vector<Node*, detail::PoolAllocator<Node*>>;
+
+using RootNodes = std::vector<std::shared_ptr<Node>, detail::PoolAllocator<std::shared_ptr<Node>>>;
+
+NodeOrder topological_order(const RootNodes& roots) {
+  static std::atomic<std::uint64_t> sorts{0};
+  const std::uint64_t mark = ++sorts;
+  NodeOrder order;
+  // node, next edge to visit
+  std::vector<std::pair<Node*, std::size_t>, detail::PoolAllocator<std::pair<Node*, std::size_t>>>
+      stack;
+  order.reserve(32);
+  stack.reserve(32);
+  for (const auto& root : roots) {
+    if (root->visit_mark == mark) continue;
+    root->visit_mark = mark;
+    stack.emplace_back(root.get(), 0);
     while (!stack.empty()) {
       auto& [node, next] = stack.back();
       if (next < node->edges.size()) {
         Node* child = node->edges[next++].node.get();
         if (child == nullptr) continue;
-        if (!visited.count(child)) {
-          visited[child] = true;
+        if (child->visit_mark != mark) {
+          child->visit_mark = mark;
           stack.emplace_back(child, 0);
         }
       } else {
@@ -160,19 +174,38 @@ std::vector<Node*> topological_order(const std::vector<Node*>& roots) {
 
 void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? slot + g : g; }
 
+// slot = slot + g written into slot's buffer, when nothing else can see that buffer (the
+// leaf alone holds slot's handle and values), as PyTorch accumulates .grad: a second
+// backward into a gradient then allocates nothing. The same values as slot + g. Returns
+// false, changing nothing, when slot is shared or does not match g.
+bool add_in_place_if_unshared(Tensor& slot, const Tensor& g) {
+  TensorImpl* s = slot.impl();
+  if (slot.impl_ptr().use_count() != 1 || s->storage.use_count() != 1 || s->requires_grad ||
+      s->grad_fn || s->dtype != g.dtype() || s->shape != g.shape() || !is_floating(s->dtype)) {
+    return false;
+  }
+  detail::dispatch_float("backward", s->dtype, [&]<class T>() {
+    T* o = detail::ptr<T>(slot);
+    const T* gv = detail::ptr<T>(g);
+    for (std::int64_t i = 0, n = s->numel; i < n; ++i) o[i] = o[i] + gv[i];
+  });
+  ++s->storage->version;
+  return true;
+}
+
 void check_saved_versions(const Node& node) {
   for (const auto& sv : node.saved_versions) {
     auto storage = sv.storage.lock();
     if (!storage || storage->version == sv.version) continue;
     const std::string which =
         sv.input < 0 ? std::string("its output") : "input " + std::to_string(sv.input);
-    throw GraphError(std::string(node.name) + ": one of the tensors needed for its gradient (" +
-                     which + ", shape " + shape_str(sv.shape) +
-                     ") has been modified by an inplace operation: it is at version " +
-                     std::to_string(storage->version) + ", expected version " +
-                     std::to_string(sv.version) +
-                     ". Clone it before modifying it, or modify it after backward()." +
-                     (node.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node.creation_trace));
+    throw GraphError(
+        std::string(node.name) + ": one of the tensors needed for its gradient (" + which +
+        ", shape " + shape_str(sv.shape.to_shape()) +
+        ") has been modified by an inplace operation: it is at version " +
+        std::to_string(storage->version) + ", expected version " + std::to_string(sv.version) +
+        ". Clone it before modifying it, or modify it after backward()." +
+        (node.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node.creation_trace));
   }
 }
 
@@ -200,17 +233,18 @@ Tensor fit_gradient(const Node& node, std::size_t i, Tensor g) {
                      std::to_string(i) + " has dtype " + std::string(dtype_name(g.dtype())) +
                      ", the input has " + std::string(dtype_name(e.dtype)));
   }
-  if (g.shape() == e.shape) return g;
+  if (e.shape == g.shape()) return g;
   // A broadcast input receives the sum over the axes it was broadcast along.
   try {
-    if (detail::broadcast_shapes(node.name, e.shape, g.shape()) == g.shape()) {
-      return detail::sum_to(g, e.shape);
+    const Shape input_shape = e.shape.to_shape();
+    if (detail::broadcast_shapes(node.name, input_shape, g.shape()) == g.shape()) {
+      return detail::sum_to(g, input_shape);
     }
   } catch (const ShapeError&) {
   }
-  throw GraphError(std::string(node.name) + " backward: gradient for input " +
-                   std::to_string(i) + " has shape " + shape_str(g.shape()) +
-                   ", which does not reduce to the input's shape " + shape_str(e.shape));
+  throw GraphError(std::string(node.name) + " backward: gradient for input " + std::to_string(i) +
+                   " has shape " + shape_str(g.shape()) +
+                   ", which does not reduce to the input's shape " + shape_str(e.shape.to_shape()));
 }
 
 struct Capture {
@@ -222,7 +256,7 @@ struct Capture {
 // Runs the chain rule from roots (with their gradients). Leaf gradients go into .grad
 // unless `capture` is given, in which case the gradients of the captured tensors are
 // collected instead and nothing is accumulated into .grad.
-void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_grads,
                   bool retain_graph, bool create_graph, Capture* capture) {
   std::optional<NoGradGuard> no_grad;
   std::optional<EnableGradGuard> enable_grad;
@@ -256,31 +290,30 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& r
       }
     } else if (create_graph) {
       slot = slot + g;
-    } else {
+    } else if (!add_in_place_if_unshared(slot, g)) {
       Tensor sum = slot + g;
       slot = sum;
     }
   };
 
-  std::vector<Node*> root_nodes;
+  // Owning the root nodes keeps every node of the pass alive: the others are reachable
+  // from them through edges, which the pass never changes (releasing a closure, or a hook,
+  // may drop other owners).
+  RootNodes root_nodes;
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const auto& impl = roots[i].impl_ptr();
     if (impl->grad_fn) {
-      root_nodes.push_back(impl->grad_fn.get());
+      root_nodes.push_back(impl->grad_fn);
     } else {
       deliver_leaf(impl, root_grads[i]);
     }
   }
   if (root_nodes.empty()) return;
 
-  std::vector<Node*> order = topological_order(root_nodes);
+  NodeOrder order = topological_order(root_nodes);
   for (std::size_t i = 0; i < roots.size(); ++i) {
     if (Node* n = roots[i].impl()->grad_fn.get()) accumulate(n->grad_accum, root_grads[i]);
   }
-  // Keep every node alive during the pass even if releasing closures drops owners.
-  std::vector<std::shared_ptr<Node>> keep;
-  keep.reserve(order.size());
-  for (Node* n : order) keep.push_back(n->shared_from_this());
 
   try {
     for (Node* node : order) {
@@ -372,15 +405,16 @@ void check_root_grad(const char* op, const Tensor& root, const Tensor& g) {
 
 void Tensor::backward(const BackwardOptions& opts) const {
   check_root("backward", *this);
-  run_backward({*this}, {default_root_grad("backward", *this)},
-               opts.retain_graph || opts.create_graph, opts.create_graph, nullptr);
+  const Tensor root_grad = default_root_grad("backward", *this);
+  run_backward(std::span(this, 1), std::span(&root_grad, 1), opts.retain_graph || opts.create_graph,
+               opts.create_graph, nullptr);
 }
 
 void Tensor::backward(const Tensor& gradient, const BackwardOptions& opts) const {
   check_root("backward", *this);
   check_root_grad("backward", *this, gradient);
-  run_backward({*this}, {gradient}, opts.retain_graph || opts.create_graph, opts.create_graph,
-               nullptr);
+  run_backward(std::span(this, 1), std::span(&gradient, 1), opts.retain_graph || opts.create_graph,
+               opts.create_graph, nullptr);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/pool.hpp"
 #include "autograd/engine.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -74,22 +75,31 @@ void asan_unpoison(void* p, std::size_t n) {
 #endif
 }
 
-thread_local bool cache_gone = false;  // trivially destructible: safe to read at exit
+struct BufferCache;
+// Trivially destructible, so safe to read at exit, and read without an initialisation
+// check: the fast path of every Storage is one thread-local read of cache_ptr.
+thread_local BufferCache* cache_ptr = nullptr;  // this thread's cache, once made
+thread_local bool cache_gone = false;           // the thread is ending: no cache any more
 
 struct BufferCache {
   std::vector<void*> blocks[kNumClasses];
   std::size_t bytes = 0;
   ~BufferCache() {
     cache_gone = true;
+    cache_ptr = nullptr;
     for (auto& list : blocks) {
       for (void* p : list) raw_free(p);
     }
   }
 };
 
-BufferCache& cache() {
+// This thread's cache, or null while the thread ends.
+BufferCache* cache() {
+  if (BufferCache* c = cache_ptr) return c;
+  if (cache_gone) return nullptr;
   thread_local BufferCache c;
-  return c;
+  cache_ptr = &c;
+  return &c;
 }
 
 }  // namespace
@@ -100,13 +110,12 @@ Storage::Storage(Dtype dtype_, std::int64_t numel_) : dtype(dtype_), numel(numel
       static_cast<std::size_t>(std::max<std::int64_t>(numel, 1)) * dtype_size(dtype);
   std::size_t rounded = 0;
   const int cls = size_class(bytes, rounded);
-  if (!cache_gone) {
-    auto& c = cache();
-    auto& list = c.blocks[cls];
+  if (BufferCache* c = cache()) {
+    auto& list = c->blocks[cls];
     if (!list.empty()) {
       ptr = list.back();
       list.pop_back();
-      c.bytes -= rounded;
+      c->bytes -= rounded;
       asan_unpoison(ptr, bytes);
       return;
     }
@@ -120,13 +129,12 @@ Storage::~Storage() {
       static_cast<std::size_t>(std::max<std::int64_t>(numel, 1)) * dtype_size(dtype);
   std::size_t rounded = 0;
   const int cls = size_class(bytes, rounded);
-  if (!cache_gone) {
-    auto& c = cache();
-    auto& list = c.blocks[cls];
-    if (list.size() < kMaxBlocksPerClass && c.bytes + rounded <= kMaxCachedBytes) {
+  if (BufferCache* c = cache()) {
+    auto& list = c->blocks[cls];
+    if (list.size() < kMaxBlocksPerClass && c->bytes + rounded <= kMaxCachedBytes) {
       asan_poison(ptr, rounded);
       list.push_back(ptr);
-      c.bytes += rounded;
+      c->bytes += rounded;
       return;
     }
   }
@@ -144,18 +152,20 @@ std::int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-Tensor empty(const Shape& shape, Dtype dtype) {
+Tensor empty(const Shape& shape, Dtype dtype) { return empty(Shape(shape), dtype); }
+
+Tensor empty(Shape&& shape, Dtype dtype) {
   for (auto s : shape) {
     if (s < 0) throw ShapeError("empty: negative size in shape " + shape_str(shape));
   }
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();
   impl->numel = shape_numel(shape);
   if (impl->numel > (std::int64_t{1} << 46)) {
     throw ShapeError("empty: shape " + shape_str(shape) + " has " + std::to_string(impl->numel) +
                      " elements, more than this library allocates");
   }
-  impl->storage = std::make_shared<Storage>(dtype, impl->numel);
-  impl->shape = shape;
+  impl->storage = make_pooled<Storage>(dtype, impl->numel);
+  impl->shape = std::move(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
@@ -375,7 +385,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::detach() const {
   detail::check_defined("detach", *this);
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = detail::make_pooled<TensorImpl>();
   impl->storage = impl_->storage;
   impl->shape = impl_->shape;
   impl->numel = impl_->numel;

@@ -26,6 +26,26 @@ using xg::detail::ptr;
 constexpr double kLogFloor = -100.0;
 constexpr double kGradEps = static_cast<double>(1e-12f);
 
+// The gradient of bce_elementwise with respect to x, computed as the composed ops in
+// its backward do, (g * (x - y)) / clamp((1 - x) * x, 1e-12), value for value in the
+// same order and precision, but in one pass: a backward that is not itself recorded
+// (no create_graph) then makes one tensor instead of six. g, x, y have x's shape and dtype.
+Tensor bce_input_grad(const Tensor& g, const Tensor& x, const Tensor& y) {
+  Tensor out = xg::detail::empty(x.shape(), x.dtype());
+  xg::detail::dispatch_float("binary_cross_entropy", x.dtype(), [&]<class T>() {
+    const T* gv = ptr<T>(g);
+    const T* xv = ptr<T>(x);
+    const T* yv = ptr<T>(y);
+    T* o = ptr<T>(out);
+    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) {
+      const double d = static_cast<double>((T(1) - xv[i]) * xv[i]);  // clamp works in double
+      const T denom = static_cast<T>(d < kGradEps ? kGradEps : d);
+      o[i] = gv[i] * (xv[i] - yv[i]) / denom;
+    }
+  });
+  return out;
+}
+
 // Unweighted, unreduced BCE of same-shape x and y.
 Tensor bce_elementwise(const Tensor& x, const Tensor& y) {
   const std::int64_t n = x.numel();
@@ -46,7 +66,11 @@ Tensor bce_elementwise(const Tensor& x, const Tensor& y) {
     std::vector<Tensor> grads(2);
     if (ctx.needs(0)) {
       // PyTorch's rule: (x - y) / max(x (1 - x), 1e-12), finite at x = 0 and x = 1.
-      grads[0] = ctx.grad * (x - y) / clamp((1.0 - x) * x, kGradEps, std::nullopt);
+      if (!xg::is_grad_enabled() && ctx.grad.shape() == x.shape()) {
+        grads[0] = bce_input_grad(ctx.grad, x, y);
+      } else {
+        grads[0] = ctx.grad * (x - y) / clamp((1.0 - x) * x, kGradEps, std::nullopt);
+      }
     }
     if (ctx.needs(1)) {
       // The derivative of the clamped loss: +-100 at x = 0 or 1, where PyTorch's

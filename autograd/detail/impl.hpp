@@ -13,10 +13,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "autograd/detail/pool.hpp"
 #include "autograd/detail/simd.hpp"
+#include "autograd/detail/small_shape.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/tensor.hpp"
 
@@ -59,7 +62,7 @@ using BackwardFn = std::function<std::vector<Tensor>(const BackwardCtx&)>;
 struct Edge {
   std::shared_ptr<Node> node;
   std::shared_ptr<TensorImpl> leaf;
-  Shape shape;  // the input's shape, to check and reduce its gradient
+  SmallShape shape;  // the input's shape, to check and reduce its gradient
   Dtype dtype = Dtype::f32;
   bool active() const { return node != nullptr || leaf != nullptr; }
 };
@@ -71,10 +74,11 @@ struct Node : std::enable_shared_from_this<Node> {
   Node& operator=(const Node&) = delete;
 
   const char* name = "";
-  std::vector<Edge> edges;  // one per op input
+  // One per op input. Pool-allocated, as the other per-node vectors: see Note [object pool].
+  std::vector<Edge, PoolAllocator<Edge>> edges;
   BackwardFn backward;      // empty once released (after a backward without retain_graph)
   std::shared_ptr<Storage> saved_output;
-  Shape out_shape;
+  SmallShape out_shape;
   Dtype out_dtype = Dtype::f32;
 
   // Versions of the storages the backward reads, taken when the op ran; see
@@ -83,9 +87,9 @@ struct Node : std::enable_shared_from_this<Node> {
     std::weak_ptr<Storage> storage;
     std::uint64_t version;
     int input;  // input index, or -1 for the op's own output
-    Shape shape;
+    SmallShape shape;
   };
-  std::vector<SavedVersion> saved_versions;
+  std::vector<SavedVersion, PoolAllocator<SavedVersion>> saved_versions;
   // Hooks on the gradient of the op's output (Tensor::register_hook on a non-leaf).
   std::vector<std::function<Tensor(const Tensor&)>> pre_hooks;
   // The tensor that asked for retain_grad(): receives the gradient after all hooks (weak:
@@ -96,6 +100,7 @@ struct Node : std::enable_shared_from_this<Node> {
 
   // Engine scratch space, valid during one backward pass.
   Tensor grad_accum;
+  std::uint64_t visit_mark = 0;  // the pass that last visited the node (topological sort)
 };
 
 struct BackwardCtx {
@@ -110,8 +115,9 @@ struct BackwardCtx {
 };
 
 // ---- creating tensors ------------------------------------------------------------------
-// A new tensor with uninitialised values.
+// A new tensor with uninitialised values (the second form takes over the shape's memory).
 Tensor empty(const Shape& shape, Dtype dtype);
+Tensor empty(Shape&& shape, Dtype dtype);
 std::int64_t shape_numel(const Shape& shape);
 
 template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->storage->ptr); }
@@ -121,14 +127,40 @@ template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->st
 bool any_requires_grad(std::initializer_list<Tensor> inputs);
 bool any_requires_grad(const std::vector<Tensor>& inputs);
 
+// An input of an op being recorded, by reference: a braced list of these copies no
+// Tensor (each copy is two atomic reference-count updates, per input of every op).
+using TensorRef = std::reference_wrapper<const Tensor>;
+
+// The recording itself, for record() below.
+void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs, BackwardFn fn,
+                 bool save_output, bool saves_inputs);
+
 // Makes `out` the result of op `name` on `inputs` in the graph, if grad mode is on and an
 // input requires grad; otherwise does nothing. `out` must be freshly created by the op.
 // save_output: the backward reads the output (through ctx.output()).
 // saves_inputs: the backward reads the inputs' values (pass false for ops like add or
 // reshape whose gradient does not depend on them); when true, modifying an input in place
 // before backward makes backward throw instead of computing a wrong gradient.
-void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn,
-            bool save_output = false, bool saves_inputs = true);
+// Templates so that an op that records nothing (every op inside a backward pass) does not
+// pay for a BackwardFn, which allocates for closures over 16 bytes, nor for a vector of
+// its inputs: an op passes them as a braced list, {a, b}.
+template <class F>
+void record(const char* name, Tensor& out, std::initializer_list<TensorRef> inputs, F&& fn,
+            bool save_output = false, bool saves_inputs = true) {
+  if (!is_grad_enabled()) return;
+  bool any = false;
+  for (const Tensor& t : inputs) any = any || t.requires_grad();
+  if (!any) return;
+  record_node(name, out, std::span<const TensorRef>(inputs.begin(), inputs.size()),
+              BackwardFn(std::forward<F>(fn)), save_output, saves_inputs);
+}
+template <class F>
+void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, F&& fn,
+            bool save_output = false, bool saves_inputs = true) {
+  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
+  const std::vector<TensorRef> refs(inputs.begin(), inputs.end());
+  record_node(name, out, refs, BackwardFn(std::forward<F>(fn)), save_output, saves_inputs);
+}
 
 // Anomaly mode (autograd/anomaly.hpp): whether it is on, and the current call stack.
 bool anomaly_mode_enabled();

@@ -82,6 +82,15 @@ void gemm(const char* op, bool ta, bool tb, std::int64_t m, std::int64_t n, std:
     if (beta == T(0)) std::fill(c, c + m * n, T(0));
     return;
   }
+  if (k == 1 && beta == T(0) && m * n <= 65536) {
+    // A small outer product (the weight gradient of a one-row batch): each element is one
+    // product, nothing is summed, so this loop gives BLAS's values without the cost of a
+    // BLAS call, which dominates at these sizes. (Large ones stay with BLAS's threads.)
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) c[i * n + j] = a[i] * b[j];
+    }
+    return;
+  }
   detail::ensure_blas_ready();
   const blasint bm = blas_size(op, m), bn = blas_size(op, n), bk = blas_size(op, k);
   const blasint lda = ta ? bm : bk;
@@ -261,15 +270,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     throw ShapeError(what() + ": input features " + std::to_string(in) + " and weight in_features " +
                      std::to_string(sw[1]) + " differ");
   }
-  if (bias.defined() && bias.shape() != Shape{out_features}) {
+  if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != out_features)) {
     throw ShapeError(what() + ": bias must have shape " + shape_str({out_features}) + ", got " +
                      shape_str(bias.shape()));
   }
-  Shape out_shape(sx.begin(), sx.end() - 1);
+  Shape out_shape;
+  out_shape.reserve(sx.size());
+  out_shape.assign(sx.begin(), sx.end() - 1);
   const std::int64_t rows = shape_numel(out_shape);
   out_shape.push_back(out_features);
 
-  Tensor out = detail::empty(out_shape, x.dtype());
+  Tensor out = detail::empty(std::move(out_shape), x.dtype());
   detail::dispatch_float("linear", x.dtype(), [&]<class T>() {
     T* o = ptr<T>(out);
     T beta = T(0);
@@ -283,34 +294,45 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     gemm("linear", false, true, rows, out_features, in, ptr<T>(x), ptr<T>(weight), beta, o);
   });
 
-  std::vector<Tensor> inputs{x, weight};
-  if (bias.defined()) inputs.push_back(bias);
-  detail::record(
-      "linear", out, inputs,
-      [x, weight, rows, in, out_features,
-       has_bias = bias.defined()](const detail::BackwardCtx& ctx) {
-        const Tensor& g = ctx.grad;
-        // g is a rows x out_features matrix, x a rows x in one (Note [gemm operands]).
-        const Operand og{{}, rows, out_features, false};
-        std::vector<Tensor> grads(has_bias ? 3 : 2);
-        if (ctx.needs(0)) {  // dx = g @ w
-          grads[0] = gemm_op(g, og, weight, Operand{{}, out_features, in, false}, x.shape());
-        }
-        if (ctx.needs(1)) {  // dw = g^T @ x, summed over all leading axes by the GEMM
-          grads[1] = gemm_op(g, og.transposed(), x, Operand{{}, rows, in, false}, weight.shape());
-        }
-        if (has_bias && ctx.needs(2)) {  // db = g summed over the leading axes
-          const std::int64_t nd = g.dim();
-          if (nd == 1) {
-            grads[2] = g;
-          } else {
-            Axes lead(static_cast<std::size_t>(nd - 1));
-            for (std::int64_t i = 0; i < nd - 1; ++i) lead[static_cast<std::size_t>(i)] = i;
-            grads[2] = sum(g, lead);
-          }
-        }
-        return grads;
-      });
+  auto backward = [x, weight, rows, in, out_features,
+                   has_bias = bias.defined()](const detail::BackwardCtx& ctx) {
+    const Tensor& g = ctx.grad;
+    // g is a rows x out_features matrix, x a rows x in one (Note [gemm operands]).
+    const Operand og{{}, rows, out_features, false};
+    std::vector<Tensor> grads(has_bias ? 3 : 2);
+    if (ctx.needs(0)) {  // dx = g @ w
+      grads[0] = gemm_op(g, og, weight, Operand{{}, out_features, in, false}, x.shape());
+    }
+    if (ctx.needs(1)) {  // dw = g^T @ x, summed over all leading axes by the GEMM
+      grads[1] = gemm_op(g, og.transposed(), x, Operand{{}, rows, in, false}, weight.shape());
+    }
+    if (has_bias && ctx.needs(2)) {  // db = g summed over the leading axes
+      const std::int64_t nd = g.dim();
+      if (nd == 1) {
+        grads[2] = g;
+      } else if (rows == 1 && !is_grad_enabled()) {
+        // One row: the sum is a copy (0 + v, as the sum computes it). Not recorded,
+        // so only when the backward itself is not (no create_graph).
+        Tensor db = detail::empty({out_features}, g.dtype());
+        detail::dispatch_float("linear", g.dtype(), [&]<class T>() {
+          const T* gv = ptr<T>(g);
+          T* o = ptr<T>(db);
+          for (std::int64_t j = 0; j < out_features; ++j) o[j] = T(0) + gv[j];
+        });
+        grads[2] = std::move(db);
+      } else {
+        Axes lead(static_cast<std::size_t>(nd - 1));
+        for (std::int64_t i = 0; i < nd - 1; ++i) lead[static_cast<std::size_t>(i)] = i;
+        grads[2] = sum(g, lead);
+      }
+    }
+    return grads;
+  };
+  if (bias.defined()) {
+    detail::record("linear", out, {x, weight, bias}, std::move(backward));
+  } else {
+    detail::record("linear", out, {x, weight}, std::move(backward));
+  }
   return out;
 }
 

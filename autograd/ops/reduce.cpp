@@ -206,6 +206,19 @@ Tensor expand_grad(const Tensor& g, const Shape& keep_shape, const Shape& in_sha
   return k.shape() == in_shape ? k : broadcast_to(k, in_shape);
 }
 
+// The gradient of a mean to one value, g / n repeated over in_shape: the values
+// expand_grad(g / n, ...) gives (the division in g's dtype), in one tensor instead of four.
+// Not recorded: only for a backward that is not itself recorded (no create_graph).
+Tensor repeat_mean_grad(const Tensor& g, double n, const Shape& in_shape) {
+  Tensor out = detail::empty(in_shape, g.dtype());
+  detail::dispatch_float("mean", g.dtype(), [&]<class T>() {
+    const T v = detail::ptr<T>(g)[0] / static_cast<T>(n);
+    T* o = detail::ptr<T>(out);
+    std::fill(o, o + out.numel(), v);
+  });
+  return out;
+}
+
 // Max/min backward weights: 1/count where x equals the extreme of its group (ties share
 // the gradient evenly, as PyTorch's amax/amin), 0 elsewhere. A group whose extreme is
 // NaN matches nothing and gets NaN weights, as PyTorch's (x == out) / count does.
@@ -397,6 +410,9 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
                    [keep = p.keep_shape, in_shape = x.shape(),
                     n](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
                      if (!ctx.needs(0)) return {Tensor()};
+                     if (!is_grad_enabled() && ctx.grad.numel() == 1) {
+                       return {repeat_mean_grad(ctx.grad, n, in_shape)};
+                     }
                      // Scale the small gradient before repeating it.
                      return {expand_grad(ctx.grad / n, keep, in_shape)};
                    }, /*save_output=*/false, /*saves_inputs=*/false);

@@ -37,19 +37,22 @@ Shape infer_shape(const Shape& from, std::int64_t numel, const Shape& to) {
       known *= to[d];
     }
   }
-  const std::string prefix = "reshape: cannot reshape " + shape_str(from) + " (" +
-                             std::to_string(numel) + " elements) to " + shape_str(to);
+  // Built only on error: formatting shapes costs more than a small reshape.
+  const auto prefix = [&] {
+    return "reshape: cannot reshape " + shape_str(from) + " (" + std::to_string(numel) +
+           " elements) to " + shape_str(to);
+  };
   Shape out = to;
   if (inferred >= 0) {
     // With a zero among the known sizes any value of -1 would fit (PyTorch refuses too).
-    if (known == 0) throw ShapeError(prefix + ": the size of -1 is ambiguous");
+    if (known == 0) throw ShapeError(prefix() + ": the size of -1 is ambiguous");
     if (numel % known != 0) {
-      throw ShapeError(prefix + ": " + std::to_string(numel) + " is not a multiple of " +
+      throw ShapeError(prefix() + ": " + std::to_string(numel) + " is not a multiple of " +
                        std::to_string(known));
     }
     out[inferred] = numel / known;
   } else if (known != numel) {
-    throw ShapeError(prefix + " (" + std::to_string(known) + " elements)");
+    throw ShapeError(prefix() + " (" + std::to_string(known) + " elements)");
   }
   return out;
 }

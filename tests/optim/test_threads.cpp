@@ -1,0 +1,93 @@
+// Tensors used from several threads: each thread trains its own small model at the same
+// time as the others and gets the weights a training on one thread gets, and tensors and
+// graphs made on one thread are freed on another. The buffer cache (Note [buffer cache])
+// and the object pool (Note [object pool]) are per thread, so this is where a block that
+// moves between threads, or a thread that ends holding blocks, would go wrong.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "autograd/ops/elementwise.hpp"
+#include "autograd/random.hpp"
+#include "nn/activation.hpp"
+#include "nn/container.hpp"
+#include "nn/functional.hpp"
+#include "nn/linear.hpp"
+#include "optim/sgd.hpp"
+
+namespace {
+
+namespace nn = xg::nn;
+
+nn::Sequential xor_model(std::uint64_t seed) {
+  xg::manual_seed(seed);
+  return nn::Sequential{nn::Linear(2, 16), nn::Tanh(), nn::Linear(16, 1), nn::Sigmoid()};
+}
+
+// The parameters after `steps` one-sample SGD steps on XOR, as in the xor_step benchmark.
+std::vector<float> train_xor(nn::Sequential model, int steps) {
+  const float xs[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+  const float ys[4] = {0, 1, 1, 0};
+  xg::optim::SGD opt(model.parameters(), {.lr = 0.5, .momentum = 0.9});
+  for (int i = 0; i < steps; ++i) {
+    const xg::Tensor x = xg::tensor({xs[i % 4][0], xs[i % 4][1]}, {1, 2});
+    const xg::Tensor y = xg::tensor({ys[i % 4]}, {1, 1});
+    opt.zero_grad();
+    xg::Tensor loss = nn::functional::binary_cross_entropy(model(x), y);
+    loss.backward();
+    opt.step();
+  }
+  std::vector<float> out;
+  for (const auto& p : model.parameters()) {
+    const auto v = p.to_vector<float>();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("threads: concurrent trainings give the single-thread weights") {
+  constexpr int kThreads = 4;
+  constexpr int kSteps = 300;
+  // The models are made (and seeded) here, one after the other: manual_seed is global.
+  std::vector<nn::Sequential> models;
+  std::vector<std::vector<float>> expected;
+  for (int t = 0; t < kThreads; ++t) {
+    expected.push_back(train_xor(xor_model(100 + t), kSteps));
+    models.push_back(xor_model(100 + t));
+  }
+  std::vector<std::vector<float>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    // Made here, trained and dropped there: the parameters cross threads both ways.
+    threads.emplace_back([&, t] { got[t] = train_xor(std::move(models[t]), kSteps); });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) CHECK(got[t] == expected[t]);
+}
+
+TEST_CASE("threads: a graph recorded on one thread runs backward and dies on another") {
+  const xg::Tensor w = xg::tensor({0.5, -1.0, 2.0}, {3}, {.requires_grad = true});
+  for (int round = 0; round < 50; ++round) {
+    xg::Tensor loss;
+    std::thread maker([&] { loss = ((w * w).exp() + w).sum(); });
+    maker.join();  // the maker thread has ended: its cache and pool are gone
+    std::thread user([&] {
+      loss.backward();
+      loss = xg::Tensor();  // the graph's last owner: nodes and buffers die on this thread
+    });
+    user.join();
+  }
+  // d/dw sum(exp(w^2) + w) = 2 w exp(w^2) + 1, accumulated over 50 rounds.
+  const auto g = w.grad().to_vector<double>();
+  const double ws[3] = {0.5, -1.0, 2.0};
+  for (int i = 0; i < 3; ++i) {
+    const float expected =
+        50.0f *
+        (2.0f * static_cast<float>(ws[i]) * std::exp(static_cast<float>(ws[i] * ws[i])) + 1.0f);
+    CHECK(g[i] == doctest::Approx(expected).epsilon(1e-4));
+  }
+}
