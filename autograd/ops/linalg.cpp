@@ -22,6 +22,7 @@
 #include <climits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/detail/blas.hpp"
@@ -71,6 +72,39 @@ void blas_gemv(bool t, blasint rows, blasint cols, const double* a, blasint lda,
   cblas_dgemv(CblasRowMajor, flag(t), rows, cols, 1.0, a, lda, x, 1, beta, y, 1);
 }
 
+// Note [gemm orientation]
+// C = A B^T (A m x k, B n x k: linear's forward, x @ w^T) can also be computed as
+// D = B A^T, n x m, and C = D^T. OpenBLAS 0.3.21's sgemm is faster that way round when
+// m < n: measured on one thread (Cooperlake kernel) for k = 8..784, m = 16..256,
+// n = 10..512, D took 0.65-0.95x the time of C whenever m < n, the same time when m = n,
+// and 1.05-1.15x when m > n; the other flag combinations showed no such difference. The
+// transpose costs about m n element copies, paid back only when k is large: hence
+// k >= 256 (and f32, the only type measured). An MLP epoch (784-256-128-10) on one thread
+// got 2% faster at batch 64, 6% at batch 32 and 11% at batch 16 (its first layer). Each
+// element of C is the same dot product either way; only the order of its additions
+// inside the kernel may differ.
+template <class T>
+void gemm_nt_transposed(blasint m, blasint n, blasint k, const T* a, const T* b, T beta, T* c) {
+  const Tensor scratch = detail::empty({std::int64_t{m} * n}, dtype_of<T>());  // cached buffer
+  T* d = ptr<T>(scratch);
+  blas_gemm(false, true, n, m, k, b, k, a, k, T(0), d, m);
+  // C (m x n) = beta C + D^T, in tiles so that both sides stay in cache lines.
+  constexpr blasint kTile = 16;
+  for (blasint i0 = 0; i0 < m; i0 += kTile) {
+    const blasint i1 = std::min(m, i0 + kTile);
+    for (blasint j0 = 0; j0 < n; j0 += kTile) {
+      const blasint j1 = std::min(n, j0 + kTile);
+      for (blasint i = i0; i < i1; ++i) {
+        T* ci = c + static_cast<std::int64_t>(i) * n;
+        for (blasint j = j0; j < j1; ++j) {
+          const T v = d[static_cast<std::int64_t>(j) * m + i];
+          ci[j] = beta == T(0) ? v : ci[j] + v;
+        }
+      }
+    }
+  }
+}
+
 // c (m x n, row-major, contiguous) = op(a) @ op(b) + beta * c, where a is stored m x k
 // (k x m when ta) and b k x n (n x k when tb), both contiguous. beta is 0 or 1.
 template <class T>
@@ -104,6 +138,8 @@ void gemm(const char* op, bool ta, bool tb, std::int64_t m, std::int64_t n, std:
   } else if (m == 1) {
     // c^T = op(b)^T @ x with x the single row of op(a), contiguous either way.
     blas_gemv(!tb, tb ? bn : bk, tb ? bk : bn, b, ldb, a, beta, c);
+  } else if (std::is_same_v<T, float> && !ta && tb && m < n && k >= 256) {
+    gemm_nt_transposed(bm, bn, bk, a, b, beta, c);
   } else {
     blas_gemm(ta, tb, bm, bn, bk, a, lda, b, ldb, beta, c, bn);
   }

@@ -299,6 +299,42 @@ TEST_CASE("linear: agrees with matmul of the transposed weight plus bias") {
   check_values(linear(x, w, b), ref, 1e-5);
 }
 
+TEST_CASE("linear: batches smaller, equal and larger than out_features against a plain loop") {
+  // In f32, x @ w^T is computed as (w @ x^T)^T when the batch is smaller than
+  // out_features and in_features >= 256 (Note [gemm orientation] in linalg.cpp: here
+  // (2, 784, 256) and (5, 300, 37), whose 16 x 16 transpose tiles are partial); the other
+  // shapes and f64 take the direct GEMM. With and without the bias (the GEMM's initial
+  // value), and the gradient of x (g @ w) too.
+  manual_seed(23);
+  for (Dtype dt : {f32, f64}) {
+    for (auto [rows, in, out] : std::vector<std::array<std::int64_t, 3>>{
+             {3, 20, 50}, {50, 20, 3}, {17, 33, 17}, {2, 784, 256}, {5, 300, 37}, {64, 40, 65}}) {
+      INFO("dtype " << dtype_name(dt) << ", rows=" << rows << " in=" << in << " out=" << out);
+      Tensor x = randn({rows, in}, {.dtype = dt});
+      Tensor w = randn({out, in}, {.dtype = dt, .requires_grad = true});
+      Tensor b = randn({out}, {.dtype = dt});
+      Tensor xg = x.detach().requires_grad_();
+      const auto ref = naive_matmul(x.to_vector<double>(), w.t().to_vector<double>(), rows, in, out);
+      std::vector<double> ref_b = ref;
+      const auto bv = b.to_vector<double>();
+      for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t j = 0; j < out; ++j) ref_b[i * out + j] += bv[j];
+      const double tol = dt == f32 ? 1e-4 : 1e-12;
+      check_values(linear(x, w, Tensor()), ref, tol);
+      Tensor y = linear(xg, w, b);
+      check_values(y, ref_b, tol);
+      // dx = g @ w with g = 1: each row of dx is the column sums of w.
+      y.sum().backward();
+      const auto wv = w.to_vector<double>();
+      std::vector<double> dx(static_cast<std::size_t>(rows * in), 0.0);
+      for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t p = 0; p < in; ++p)
+          for (std::int64_t j = 0; j < out; ++j) dx[i * in + p] += wv[j * in + p];
+      check_values(xg.grad(), dx, tol);
+    }
+  }
+}
+
 TEST_CASE("linear: bad inputs name the op and the shapes of input and weight") {
   check_throws<ShapeError>(
       [] {
