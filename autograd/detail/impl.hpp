@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/detail/parallel.hpp"
 #include "autograd/detail/pool.hpp"
 #include "autograd/detail/simd.hpp"
 #include "autograd/detail/small_shape.hpp"
@@ -214,10 +215,26 @@ XG_SIMD_CLONES void binary_loop(const T* __restrict a, const T* __restrict b, T*
   for (std::int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
 }
 
-// out[i] = f(x[i]) for a new tensor of x's shape and dtype (x must have dtype T).
+// out[i] = f(x[i]) for a new tensor of x's shape and dtype (x must have dtype T); large
+// tensors are split over the threads (Note [parallel loops]).
 template <class T, class F> Tensor map_unary(const Tensor& x, F f) {
   Tensor out = empty(x.shape(), x.dtype());
-  unary_loop(ptr<T>(x), ptr<T>(out), x.numel(), f);
+  const T* in = ptr<T>(x);
+  T* o = ptr<T>(out);
+  parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) { unary_loop(in + b, o + b, e - b, f); });
+  return out;
+}
+
+// out[i] = f(a[i], b[i]) for a new tensor of a's shape (a and b: same shape, dtype T);
+// large tensors are split over the threads.
+template <class T, class F> Tensor map_binary(const Tensor& a, const Tensor& b, F f) {
+  Tensor out = empty(a.shape(), a.dtype());
+  const T* pa = ptr<T>(a);
+  const T* pb = ptr<T>(b);
+  T* o = ptr<T>(out);
+  parallel_for(a.numel(), [&](std::int64_t s, std::int64_t e) {
+    binary_loop(pa + s, pb + s, o + s, e - s, f);
+  });
   return out;
 }
 

@@ -82,10 +82,7 @@ Tensor gelu_derivative(const Tensor& x, GeluKind kind) {
 // again: y is the forward's output, connected to x when the graph is being recorded.
 Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
   Tensor out = detail::dispatch_float("sigmoid_backward", g.dtype(), [&]<class T>() {
-    Tensor o = detail::empty(g.shape(), g.dtype());
-    detail::binary_loop(detail::ptr<T>(g), detail::ptr<T>(y), detail::ptr<T>(o), g.numel(),
-                        [](T gv, T yv) { return gv * (yv * (T(1) - yv)); });
-    return o;
+    return detail::map_binary<T>(g, y, [](T gv, T yv) { return gv * (yv * (T(1) - yv)); });
   });
   detail::record("sigmoid_backward", out, {g, y}, [g, y](const detail::BackwardCtx& ctx) {
     return std::vector<Tensor>{ctx.needs(0) ? sigmoid_backward(ctx.grad, y) : Tensor(),
@@ -96,10 +93,7 @@ Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
 
 Tensor tanh_backward(const Tensor& g, const Tensor& y) {
   Tensor out = detail::dispatch_float("tanh_backward", g.dtype(), [&]<class T>() {
-    Tensor o = detail::empty(g.shape(), g.dtype());
-    detail::binary_loop(detail::ptr<T>(g), detail::ptr<T>(y), detail::ptr<T>(o), g.numel(),
-                        [](T gv, T yv) { return gv * (T(1) - yv * yv); });
-    return o;
+    return detail::map_binary<T>(g, y, [](T gv, T yv) { return gv * (T(1) - yv * yv); });
   });
   detail::record("tanh_backward", out, {g, y}, [g, y](const detail::BackwardCtx& ctx) {
     return std::vector<Tensor>{ctx.needs(0) ? tanh_backward(ctx.grad, y) : Tensor(),
@@ -150,22 +144,12 @@ namespace {
 // g where y > 0, else 0 (PyTorch's threshold_backward(grad, result, 0)), in one pass: the
 // composed where(le(y, 0), 0, g) built an i64 mask and took the general broadcast path,
 // a tenth of an MLP epoch. Recorded so that it can be differentiated again: linear in g,
-// and the mask of y has zero derivative almost everywhere.
-// Both loads unconditional and a select, so that it vectorises: with the load of g under
+// and the mask of y has zero derivative almost everywhere. Both loads are unconditional
+// (binary_loop) and the choice a select, so that it vectorises: with the load of g under
 // the condition it stayed a branch per element, mispredicted half the time on ReLU masks.
-template <class T>
-XG_SIMD_CLONES void relu_backward_loop(const T* __restrict g, const T* __restrict y,
-                                       T* __restrict o, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const T gv = g[i];
-    o[i] = y[i] <= T(0) ? T(0) : gv;
-  }
-}
-
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
-  Tensor out = detail::empty(g.shape(), g.dtype());
-  detail::dispatch_float("relu_backward", g.dtype(), [&]<class T>() {
-    relu_backward_loop(detail::ptr<T>(g), detail::ptr<T>(y), detail::ptr<T>(out), g.numel());
+  Tensor out = detail::dispatch_float("relu_backward", g.dtype(), [&]<class T>() {
+    return detail::map_binary<T>(g, y, [](T gv, T yv) { return yv <= T(0) ? T(0) : gv; });
   });
   detail::record(
       "relu_backward", out, {g},

@@ -1,0 +1,40 @@
+// Splitting large elementwise loops over the library's threads. Not installed.
+//
+// Note [parallel loops]
+// With xg::set_num_threads(n > 1), a loop over at least kParallelMinElements elements is
+// cut into n contiguous chunks: the calling thread runs the first, n - 1 pool threads
+// the others, and the call returns when all are done. Smaller loops run on the caller
+// alone: waking a sleeping thread costs tens of microseconds here, as much as a loop of
+// 10^5 floats. Only loops whose elements are independent use it (maps, not sums), so the
+// result is the same for every thread count. The pool threads sleep on a condition
+// variable between loops, so they do not compete with OpenBLAS's threads for the cores.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+namespace xg::detail {
+
+inline constexpr std::int64_t kParallelMinElements = std::int64_t{1} << 18;
+
+// Runs fn(ctx, begin, end) over chunks covering [0, n), as described above. fn must not
+// throw. A call from inside a chunk, or while another thread's loop is running, runs
+// serially on the caller.
+void parallel_run(std::int64_t n, void (*fn)(void*, std::int64_t, std::int64_t), void* ctx);
+
+// body(begin, end) over [0, n), split as parallel_run does.
+template <class F> void parallel_for(std::int64_t n, F&& body) {
+  if (n < kParallelMinElements) {
+    body(std::int64_t{0}, n);
+    return;
+  }
+  using Body = std::remove_reference_t<F>;
+  parallel_run(
+      n,
+      [](void* ctx, std::int64_t begin, std::int64_t end) {
+        (*static_cast<Body*>(ctx))(begin, end);
+      },
+      const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+}  // namespace xg::detail
