@@ -21,8 +21,11 @@
 #include <limits>
 #include <type_traits>
 
+// Not under ThreadSanitizer: the clones' ifunc resolvers run while the dynamic loader
+// relocates the library, before the TSan runtime is set up, and its instrumentation of
+// them crashes the program at start.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(XGRAD_NO_SIMD_CLONES)
+    !defined(__SANITIZE_THREAD__) && !defined(XGRAD_NO_SIMD_CLONES)
 #define XG_SIMD_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
