@@ -1,6 +1,8 @@
 // Tensor handle, storage, creation functions and grad mode.
 #include "autograd/tensor.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -54,7 +56,25 @@ int size_class(std::size_t n, std::size_t& rounded) {
   return 1 + (e - 6) * 4 + static_cast<int>(rounded / step - 5);
 }
 
-void* raw_alloc(std::size_t bytes) { return ::operator new(bytes, std::align_val_t{64}); }
+// Buffers of 8 MiB and more ask the kernel for transparent huge pages (where it offers
+// them on request: /sys/kernel/mm/transparent_hugepage/enabled = madvise, Debian's
+// default), before any page is touched. Mini-batches gathered from a shuffled data set
+// read rows scattered over all of it (188 MB for Fashion-MNIST), one TLB miss per row with
+// 4 KiB pages: a Fashion-MNIST epoch at batch 64 took 3% less time with them. Nothing
+// changes where the call fails or huge pages are off.
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kHugePageMinBytes = std::size_t{8} << 20;
+
+void* raw_alloc(std::size_t bytes) {
+  void* p = ::operator new(bytes, std::align_val_t{64});
+  if (bytes >= kHugePageMinBytes) {
+    const auto start = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t first = (start + kHugePage - 1) & ~(kHugePage - 1);
+    const std::uintptr_t last = (start + bytes) & ~(kHugePage - 1);
+    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  }
+  return p;
+}
 void raw_free(void* p) { ::operator delete(p, std::align_val_t{64}); }
 
 // Under AddressSanitizer a cached block is poisoned, and a block handed out is addressable
