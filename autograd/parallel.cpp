@@ -48,7 +48,9 @@ class Pool {
 
  private:
   // Runs chunk i of the current job (nothing when the job has fewer chunks or elements).
-  void run_chunk(int i) {
+  // noexcept: a throwing body would leave the other chunks running on a job whose caller
+  // is gone, so it ends the program instead.
+  void run_chunk(int i) noexcept {
     const std::int64_t begin = std::min(n_, step_ * i);
     const std::int64_t end = std::min(n_, begin + step_);
     if (begin < end) {
