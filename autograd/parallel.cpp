@@ -23,8 +23,7 @@ thread_local bool in_pool_chunk = false;
 class Pool {
  public:
   // Runs the job; the caller holds run_mutex_ (one job at a time).
-  void run(int chunks, std::int64_t n, void (*fn)(void*, std::int64_t, std::int64_t),
-           void* ctx) {
+  void run(int chunks, std::int64_t n, void (*fn)(void*, std::int64_t, std::int64_t), void* ctx) {
     grow(chunks - 1);
     const std::int64_t per = (n + chunks - 1) / chunks;
     const std::int64_t step = (per + kChunkAlign - 1) / kChunkAlign * kChunkAlign;
@@ -62,7 +61,7 @@ class Pool {
 
   void grow(int workers) {
     for (; workers_ < workers; ++workers_) {
-      const int index = workers_ + 1;  // chunk 0 is the caller's
+      const int index = workers_ + 1;                        // chunk 0 is the caller's
       std::thread([this, index] { work(index); }).detach();  // lives until the process ends
     }
   }
@@ -101,9 +100,7 @@ Pool* pool = nullptr;
 std::once_flag atfork_once;
 
 Pool& the_pool() {
-  std::call_once(atfork_once, [] {
-    pthread_atfork(nullptr, nullptr, [] { pool = nullptr; });
-  });
+  std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, [] { pool = nullptr; }); });
   static std::mutex create;
   std::lock_guard<std::mutex> lock(create);
   if (pool == nullptr) pool = new Pool();
@@ -114,7 +111,7 @@ Pool& the_pool() {
 
 void parallel_run(std::int64_t n, void (*fn)(void*, std::int64_t, std::int64_t), void* ctx) {
   const int threads = get_num_threads();
-  if (threads < 2 || n < kParallelMinElements || in_pool_chunk) {
+  if (threads < 2 || in_pool_chunk) {
     fn(ctx, 0, n);
     return;
   }

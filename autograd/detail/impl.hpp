@@ -209,8 +209,8 @@ XG_SIMD_CLONES void unary_loop(const T* __restrict in, R* __restrict o, std::int
 }
 
 // o[i] = f(a[i], b[i]) over n elements of two same-shaped buffers.
-template <class T, class F>
-XG_SIMD_CLONES void binary_loop(const T* __restrict a, const T* __restrict b, T* __restrict o,
+template <class T, class R, class F>
+XG_SIMD_CLONES void binary_loop(const T* __restrict a, const T* __restrict b, R* __restrict o,
                                 std::int64_t n, F f) {
   for (std::int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
 }
@@ -221,20 +221,8 @@ template <class T, class F> Tensor map_unary(const Tensor& x, F f) {
   Tensor out = empty(x.shape(), x.dtype());
   const T* in = ptr<T>(x);
   T* o = ptr<T>(out);
-  parallel_for(x.numel(), [&](std::int64_t b, std::int64_t e) { unary_loop(in + b, o + b, e - b, f); });
-  return out;
-}
-
-// out[i] = f(a[i], b[i]) for a new tensor of a's shape (a and b: same shape, dtype T);
-// large tensors are split over the threads.
-template <class T, class F> Tensor map_binary(const Tensor& a, const Tensor& b, F f) {
-  Tensor out = empty(a.shape(), a.dtype());
-  const T* pa = ptr<T>(a);
-  const T* pb = ptr<T>(b);
-  T* o = ptr<T>(out);
-  parallel_for(a.numel(), [&](std::int64_t s, std::int64_t e) {
-    binary_loop(pa + s, pb + s, o + s, e - s, f);
-  });
+  parallel_for(x.numel(),
+               [&](std::int64_t b, std::int64_t e) { unary_loop(in + b, o + b, e - b, f); });
   return out;
 }
 
@@ -245,29 +233,12 @@ std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 // axes), aligned to out_shape's axes.
 std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape);
 
-// out = f(a, b) with NumPy broadcasting; a and b already converted to T; out_shape is
-// their broadcast shape. Vectorised (Note [simd clones]): out never aliases a or b here.
+// out = f(a, b) for the general broadcast: the output walked in row-major order, the
+// innermost axis in a tight loop. See broadcast_binary.
 template <class T, class R, class F>
-XG_SIMD_CLONES void broadcast_binary(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, R* out,
-                      const Shape& out_shape, F f) {
+XG_SIMD_CLONES void broadcast_general(const T* a, const Shape& a_shape, const T* b,
+                                      const Shape& b_shape, R* out, const Shape& out_shape, F f) {
   const std::int64_t n = shape_numel(out_shape);
-  if (a_shape == b_shape) {
-    for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
-    return;
-  }
-  if (shape_numel(b_shape) == 1) {
-    const T bv = b[0];
-    if (shape_numel(a_shape) == n) {
-      for (std::int64_t i = 0; i < n; ++i) out[i] = f(a[i], bv);
-      return;
-    }
-  }
-  if (shape_numel(a_shape) == 1 && shape_numel(b_shape) == n) {
-    const T av = a[0];
-    for (std::int64_t i = 0; i < n; ++i) out[i] = f(av, b[i]);
-    return;
-  }
-  // General case: walk the output in row-major order, innermost axis in a tight loop.
   const std::size_t nd = out_shape.size();
   if (n == 0) return;
   if (nd == 0) {
@@ -293,6 +264,43 @@ XG_SIMD_CLONES void broadcast_binary(const T* a, const Shape& a_shape, const T* 
       idx[d] = 0;
     }
   }
+}
+
+// out = f(a, b) with NumPy broadcasting; a and b already converted to T; out_shape is
+// their broadcast shape; out never aliases a or b. The flat cases (same shapes, or one
+// side a single value) run the vectorised loops above, split over the threads when large
+// (Note [simd clones], Note [parallel loops]).
+template <class T, class R, class F>
+void broadcast_binary(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, R* out,
+                      const Shape& out_shape, F f) {
+  const std::int64_t n = shape_numel(out_shape);
+  if (a_shape == b_shape) {
+    parallel_for(
+        n, [&](std::int64_t s, std::int64_t e) { binary_loop(a + s, b + s, out + s, e - s, f); });
+    return;
+  }
+  if (shape_numel(b_shape) == 1 && shape_numel(a_shape) == n) {
+    const T bv = b[0];
+    parallel_for(n, [&](std::int64_t s, std::int64_t e) {
+      unary_loop(a + s, out + s, e - s, [&](T x) { return f(x, bv); });
+    });
+    return;
+  }
+  if (shape_numel(a_shape) == 1 && shape_numel(b_shape) == n) {
+    const T av = a[0];
+    parallel_for(n, [&](std::int64_t s, std::int64_t e) {
+      unary_loop(b + s, out + s, e - s, [&](T y) { return f(av, y); });
+    });
+    return;
+  }
+  broadcast_general(a, a_shape, b, b_shape, out, out_shape, f);
+}
+
+// out[i] = f(a[i], b[i]) for a new tensor of a's shape (a and b: same shape, dtype T).
+template <class T, class F> Tensor map_binary(const Tensor& a, const Tensor& b, F f) {
+  Tensor out = empty(a.shape(), a.dtype());
+  broadcast_binary(ptr<T>(a), a.shape(), ptr<T>(b), b.shape(), ptr<T>(out), a.shape(), f);
+  return out;
 }
 
 // A tensor of x's values converted to dtype (x itself when it already has it). Not

@@ -17,9 +17,9 @@ namespace xg::detail {
 
 inline constexpr std::int64_t kParallelMinElements = std::int64_t{1} << 18;
 
-// Runs fn(ctx, begin, end) over chunks covering [0, n), as described above. fn must not
-// throw. A call from inside a chunk, or while another thread's loop is running, runs
-// serially on the caller.
+// Runs fn(ctx, begin, end) over chunks covering [0, n), one per thread (parallel_for has
+// already sent small loops to the caller alone). fn must not throw. A call from inside a
+// chunk, or while another thread's loop is running, runs serially on the caller.
 void parallel_run(std::int64_t n, void (*fn)(void*, std::int64_t, std::int64_t), void* ctx);
 
 // body(begin, end) over [0, n), split as parallel_run does.

@@ -20,11 +20,6 @@ template <class F> Tensor binary_values(const char* op, const Tensor& a, const T
   const Shape out_shape = detail::broadcast_shapes(op, a.shape(), b.shape());
   const Tensor ac = detail::cast_values(a, dt);
   const Tensor bc = detail::cast_values(b, dt);
-  if (ac.shape() == bc.shape()) {  // the common case, split over threads when large
-    return detail::dispatch(dt, [&]<class T>() {
-      return detail::map_binary<T>(ac, bc, [&](T x, T y) { return static_cast<T>(f(x, y)); });
-    });
-  }
   Tensor out = detail::empty(out_shape, dt);
   detail::dispatch(dt, [&]<class T>() {
     detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out),
