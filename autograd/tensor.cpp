@@ -66,7 +66,7 @@ constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kHugePageMinBytes = std::size_t{8} << 20;
 
 void* raw_alloc(std::size_t bytes) {
-  void* p = ::operator new(bytes, std::align_val_t{64});
+  void* p = ::operator new (bytes, std::align_val_t{64});
   if (bytes >= kHugePageMinBytes) {
     const auto start = reinterpret_cast<std::uintptr_t>(p);
     const std::uintptr_t first = (start + kHugePage - 1) & ~(kHugePage - 1);

@@ -39,8 +39,8 @@ Tensor one_hot_rows(const Tensor& target, std::int64_t c, Dtype dtype) {
 
 template <class T>
 XG_SIMD_CLONES void cross_entropy_backward_rows(const T* __restrict p, const T* __restrict a,
-                                                const std::int64_t* __restrict t,
-                                                T* __restrict o, std::int64_t m, std::int64_t c) {
+                                                const std::int64_t* __restrict t, T* __restrict o,
+                                                std::int64_t m, std::int64_t c) {
   for (std::int64_t i = 0; i < m; ++i) {
     const T ai = a[i];
     const T* pi = p + i * c;
@@ -61,8 +61,8 @@ Tensor cross_entropy_backward(const Tensor& rows, const Tensor& target, const Te
   const std::int64_t m = rows.size(0), c = rows.size(1);
   Tensor out = xg::detail::empty(rows.shape(), rows.dtype());
   xg::detail::dispatch_float("cross_entropy_backward", rows.dtype(), [&]<class T>() {
-    cross_entropy_backward_rows(ptr<T>(prob), ptr<T>(a), ptr<std::int64_t>(target), ptr<T>(out),
-                                m, c);
+    cross_entropy_backward_rows(ptr<T>(prob), ptr<T>(a), ptr<std::int64_t>(target), ptr<T>(out), m,
+                                c);
   });
   xg::detail::record("cross_entropy_backward", out, {rows, a},
                      [rows, target, a, c](const BackwardCtx& ctx) {

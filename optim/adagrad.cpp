@@ -12,7 +12,7 @@ namespace {
 // (addcmul with value 1: s + (1 * g) * g; addcdiv: p + (-clr * g) / std).
 template <class T>
 XG_SIMD_CLONES void adagrad_kernel(T* p, const T* g, T* sum, std::int64_t n, std::int64_t step,
-                    const AdagradOptions& o) {
+                                   const AdagradOptions& o) {
   const double clr = o.lr / (1 + static_cast<double>(step - 1) * o.lr_decay);
   const T neg_clr = static_cast<T>(-clr);
   const bool decay = o.weight_decay != 0;

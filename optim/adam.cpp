@@ -15,8 +15,8 @@ enum Buffer : std::size_t { kExpAvg = 0, kExpAvgSq = 1, kMaxExpAvgSq = 2 };
 // T (torch's tensor-scalar ops on an f32 tensor compute in f32); the operations follow
 // torch's order (addcmul: v + (c * g) * g; addcdiv: p + (c * m) / denom).
 template <class T, class Options>
-XG_SIMD_CLONES void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t n, std::int64_t step,
-                 const Options& o, bool decoupled) {
+XG_SIMD_CLONES void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, std::int64_t n,
+                                std::int64_t step, const Options& o, bool decoupled) {
   const double t = static_cast<double>(step);
   const double bias_correction1 = 1 - std::pow(o.betas[0], t);
   const double bias_correction2 = 1 - std::pow(o.betas[1], t);

@@ -14,7 +14,7 @@ enum Buffer : std::size_t { kSquareAvg = 0, kMomentumBuffer = 1, kGradAvg = 2 };
 // (addcmul: s + (c * a) * b, addcdiv: s + (c * a) / b with c = 1 or -lr).
 template <class T>
 XG_SIMD_CLONES void rmsprop_kernel(T* p, const T* g, T* sq, T* buf, T* ga, std::int64_t n,
-                    const RMSpropOptions& o) {
+                                   const RMSpropOptions& o) {
   const bool decay = o.weight_decay != 0;
   const T wd = static_cast<T>(o.weight_decay);
   const T alpha = static_cast<T>(o.alpha);

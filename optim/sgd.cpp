@@ -14,8 +14,8 @@ namespace {
 // The options are template parameters so that the loop has no branches and vectorises
 // (with them as runtime tests it ran one float at a time and took a fifth of an MLP epoch).
 template <class T, bool Decay, bool Momentum, bool First, bool Nesterov>
-XG_SIMD_CLONES void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf, std::int64_t n, T wd,
-              T mom, T keep, T neg_lr) {
+XG_SIMD_CLONES void sgd_loop(T* __restrict p, const T* __restrict g, T* __restrict buf,
+                             std::int64_t n, T wd, T mom, T keep, T neg_lr) {
   for (std::int64_t i = 0; i < n; ++i) {
     T d = g[i];
     if constexpr (Decay) d = d + wd * p[i];

@@ -26,8 +26,7 @@
 // them crashes the program at start.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(__SANITIZE_THREAD__) && !defined(XGRAD_NO_SIMD_CLONES)
-#define XG_SIMD_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define XG_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define XG_SIMD_CLONES
 #endif
@@ -42,7 +41,7 @@ namespace xg::detail {
 // NaN, overflow gives inf and underflow 0, as std::exp. double uses std::exp.
 inline float exp_f32(float x) {
   constexpr float kHi = 88.72283935546875f;  // largest x with a finite exp(x)
-  constexpr float kLo = -103.972084045410f;   // below: exp(x) rounds to 0
+  constexpr float kLo = -103.972084045410f;  // below: exp(x) rounds to 0
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact in 9 bits
   constexpr float kLn2Lo = -2.12194440e-4f;

@@ -43,7 +43,8 @@ template <class Acc, class T> Acc row_sum(const T* x, std::int64_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
-template <class T> XG_SIMD_CLONES std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x) {
+template <class T>
+XG_SIMD_CLONES std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x) {
   using Acc = SumAcc<T>;
   std::vector<Acc> acc(static_cast<std::size_t>(p.out_numel), Acc{0});
   Acc* a = acc.data();
@@ -132,7 +133,8 @@ XG_SIMD_CLONES void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
 
 // sum((x - center[o])^2) per output, in double; center holds one value per output.
 template <class T>
-XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x, const std::vector<double>& c) {
+XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x,
+                                                 const std::vector<double>& c) {
   std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
   double* a = acc.data();
   detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
@@ -157,7 +159,8 @@ XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x
 
 // sum(exp(x - shift[o])) per output, in double.
 template <class T>
-XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* x, const std::vector<T>& shift) {
+XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* x,
+                                                  const std::vector<T>& shift) {
   std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
   double* a = acc.data();
   detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
@@ -169,7 +172,8 @@ XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* 
       a[o] += s;
     } else {
       for (std::int64_t j = 0; j < n; ++j) {
-        a[o + j] += static_cast<double>(detail::vexp(r[j] - shift[static_cast<std::size_t>(o + j)]));
+        a[o + j] +=
+            static_cast<double>(detail::vexp(r[j] - shift[static_cast<std::size_t>(o + j)]));
       }
     }
   });

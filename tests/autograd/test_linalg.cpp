@@ -314,7 +314,8 @@ TEST_CASE("linear: batches smaller, equal and larger than out_features against a
       Tensor w = randn({out, in}, {.dtype = dt, .requires_grad = true});
       Tensor b = randn({out}, {.dtype = dt});
       Tensor xg = x.detach().requires_grad_();
-      const auto ref = naive_matmul(x.to_vector<double>(), w.t().to_vector<double>(), rows, in, out);
+      const auto ref =
+          naive_matmul(x.to_vector<double>(), w.t().to_vector<double>(), rows, in, out);
       std::vector<double> ref_b = ref;
       const auto bv = b.to_vector<double>();
       for (std::int64_t i = 0; i < rows; ++i)

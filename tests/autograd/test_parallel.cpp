@@ -64,8 +64,8 @@ TEST_CASE("ops on large tensors give the same bits on 1 and 2 threads") {
   const Tensor a = randn({n});
   const Tensor b = randn({n});
   auto run = [&] {
-    return std::vector<std::vector<std::uint32_t>>{
-        bits(exp(a)), bits(a * b), bits(a + b), bits(tanh(a)), bits(sigmoid(b)), bits(relu(a))};
+    return std::vector<std::vector<std::uint32_t>>{bits(exp(a)),  bits(a * b),      bits(a + b),
+                                                   bits(tanh(a)), bits(sigmoid(b)), bits(relu(a))};
   };
   std::vector<std::vector<std::uint32_t>> one, two;
   {

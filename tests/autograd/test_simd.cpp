@@ -115,7 +115,8 @@ TEST_CASE("lane_sum and lane_max against plain loops") {
   CHECK(detail::lane_sum<double>(ones.data(), 1 << 25) == double(1 << 25));
 }
 
-TEST_CASE("f32 exp, sigmoid and softmax in the library: within 1-2 ulp, same bits as a plain build") {
+TEST_CASE(
+    "f32 exp, sigmoid and softmax in the library: within 1-2 ulp, same bits as a plain build") {
   // The library runs the AVX-512 or AVX2 clone of its loops where the CPU has them; this
   // test is built for baseline x86-64. exp must give the same bits in both, since the
   // library is compiled without FMA contraction.
@@ -138,9 +139,9 @@ TEST_CASE("f32 exp, sigmoid and softmax in the library: within 1-2 ulp, same bit
   CHECK(worst_sigmoid <= 2.0);  // exp's error plus one rounding in 1 + e and one in the division
   // Rows of softmax sum to 1 and match the double formula, with NaN and +-inf rows.
   const double inf = std::numeric_limits<double>::infinity();
-  const Tensor rows = tensor({1, 2, 3, 1000, -1000, 0, std::numeric_limits<double>::quiet_NaN(), 1,
-                              2, -inf, 0, 1},
-                             {4, 3});
+  const Tensor rows =
+      tensor({1, 2, 3, 1000, -1000, 0, std::numeric_limits<double>::quiet_NaN(), 1, 2, -inf, 0, 1},
+             {4, 3});
   const std::vector<float> sm = softmax(rows, 1).to_vector<float>();
   const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
   check_values(slice(softmax(rows, 1), 0, 0, 1),
