@@ -14,51 +14,64 @@
 
 namespace xg {
 
-using detail::BackwardCtx;
+using autograd::BackwardCtx;
 using detail::Edge;
 using detail::Node;
 using detail::TensorImpl;
 
-namespace detail {
+namespace autograd {
 
-bool any_requires_grad(std::initializer_list<Tensor> inputs) {
+bool needs_record(std::initializer_list<TensorRef> inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Tensor& t : inputs) {
+    if (t.requires_grad()) return true;
+  }
+  return false;
+}
+
+bool needs_record(const tensor_list& inputs) {
+  if (!is_grad_enabled()) return false;
   for (const auto& t : inputs) {
     if (t.requires_grad()) return true;
   }
   return false;
 }
 
-bool any_requires_grad(const std::vector<Tensor>& inputs) {
-  for (const auto& t : inputs) {
-    if (t.requires_grad()) return true;
-  }
-  return false;
-}
-
-// Note [saved tensor versions]
-// Every Storage carries a version that in-place writes bump. When an op's backward reads
-// its inputs (or its output), record() notes their versions; the engine compares them
-// before running that backward and throws if a value it needs was overwritten since, as
-// PyTorch's "modified by an inplace operation" error does. weak_ptr: the check must not
-// keep a buffer alive that the backward itself does not hold.
-void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs, BackwardFn fn,
-                 bool save_output, bool saves_inputs) {
-  auto node = make_pooled<Node>();
+// Note [saved tensors]
+// Every Storage carries a version that in-place writes bump. An op lists the tensors its
+// backward reads when it is recorded (autograd::record's `saved`); the node keeps them
+// with their versions, and BackwardCtx::saved(i) compares the version before handing a
+// tensor back, throwing if the value was overwritten since -- PyTorch's "modified by an
+// inplace operation" error, checked at the same point (unpacking). Because the closure
+// captures no tensor, what a backward reads and what is checked cannot drift apart.
+// The output is saved as a handle on its Storage without the grad_fn (a node must not own
+// its output, Note [graph ownership]) and reattached when unpacked.
+void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs,
+                 std::span<const Saved> saved, BackwardFn fn) {
+  using detail::Node;
+  auto node = detail::make_pooled<Node>();
   node->name = name;
   node->edges.reserve(inputs.size());
-  if (saves_inputs) {
-    node->saved_versions.reserve(inputs.size() + (save_output ? 1 : 0));
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const Tensor& t = inputs[i];
-      const auto& st = t.impl()->storage;
-      node->saved_versions.push_back({st, st->version, static_cast<int>(i), t.shape()});
+  node->saved.reserve(saved.size());
+  for (const Saved& s : saved) {
+    Node::SavedSlot slot;
+    if (s.tensor() != nullptr) {
+      slot.tensor = *s.tensor();  // may be undefined (an optional operand)
+      if (slot.tensor.defined()) slot.version = slot.tensor.impl()->storage->version;
+    } else {
+      const detail::TensorImpl* o = out.impl();
+      auto impl = detail::make_pooled<detail::TensorImpl>();
+      impl->storage = o->storage;
+      impl->shape = o->shape;
+      impl->numel = o->numel;
+      impl->dtype = o->dtype;
+      slot.version = o->storage->version;
+      slot.tensor = Tensor(std::move(impl));
+      slot.is_output = true;
     }
+    node->saved.push_back(std::move(slot));
   }
-  if (save_output) {
-    const auto& st = out.impl()->storage;
-    node->saved_versions.push_back({st, st->version, -1, out.shape()});
-  }
-  if (anomaly_mode_enabled()) node->creation_trace = current_stack_trace();
+  if (detail::anomaly_mode_enabled()) node->creation_trace = detail::current_stack_trace();
   for (const Tensor& t : inputs) {
     Edge e;
     if (t.requires_grad()) {
@@ -73,27 +86,72 @@ void record_node(const char* name, Tensor& out, std::span<const TensorRef> input
     node->edges.push_back(std::move(e));
   }
   node->backward = std::move(fn);
-  if (save_output) node->saved_output = out.impl()->storage;
   node->out_shape = out.shape();
   node->out_dtype = out.dtype();
   out.impl()->grad_fn = std::move(node);
   out.impl()->requires_grad = true;
 }
 
-Tensor BackwardCtx::output() const {
-  if (!node.saved_output) {
-    throw GraphError(std::string(node.name) + ": backward asked for the output, which the op "
-                     "did not save (record with save_output = true)");
+void record(const char* name, Tensor& out, const tensor_list& inputs,
+            const std::vector<Tensor>& saved, BackwardFn backward) {
+  if (!needs_record(inputs)) return;
+  const std::vector<TensorRef> refs(inputs.begin(), inputs.end());
+  const std::vector<Saved> saves(saved.begin(), saved.end());
+  record_node(name, out, refs, saves, std::move(backward));
+}
+
+bool BackwardCtx::needs_input_grad(std::size_t i) const {
+  return i < node_.edges.size() && node_.edges[i].active();
+}
+
+std::size_t BackwardCtx::num_saved() const { return node_.saved.size(); }
+
+Shape BackwardCtx::input_shape(std::size_t i) const {
+  if (!needs_input_grad(i)) {
+    throw GraphError(std::string(node_.name) + " backward: input_shape(" + std::to_string(i) +
+                     ") of an input that needs no gradient");
   }
-  auto impl = make_pooled<TensorImpl>();
-  impl->storage = node.saved_output;
-  impl->shape = node.out_shape.to_shape();
-  impl->numel = shape_numel(impl->shape);
-  impl->dtype = node.out_dtype;
+  return node_.edges[i].shape.to_shape();
+}
+
+const char* BackwardCtx::name() const { return node_.name; }
+
+Tensor BackwardCtx::saved(std::size_t i) const {
+  if (i >= node_.saved.size()) {
+    throw GraphError(std::string(node_.name) + " backward: asked for saved tensor " +
+                     std::to_string(i) + ", but the op saved " +
+                     std::to_string(node_.saved.size()));
+  }
+  const auto& slot = node_.saved[i];
+  if (!slot.tensor.defined()) return slot.tensor;
+  const auto& storage = slot.tensor.impl()->storage;
+  if (storage->version != slot.version) {
+    const std::string which = slot.is_output ? std::string("its output")
+                                             : "saved tensor " + std::to_string(i);
+    throw GraphError(
+        std::string(node_.name) + ": one of the tensors needed for its gradient (" + which +
+        ", shape " + shape_str(slot.tensor.shape()) + ", " +
+        std::string(dtype_name(slot.tensor.dtype())) +
+        ") has been modified by an inplace operation: it is at version " +
+        std::to_string(storage->version) + ", expected version " + std::to_string(slot.version) +
+        ". Clone it before modifying it, or modify it after backward()." +
+        (node_.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node_.creation_trace));
+  }
+  if (!slot.is_output) return slot.tensor;
+  auto impl = detail::make_pooled<detail::TensorImpl>();
+  const detail::TensorImpl* o = slot.tensor.impl();
+  impl->storage = o->storage;
+  impl->shape = o->shape;
+  impl->numel = o->numel;
+  impl->dtype = o->dtype;
   impl->requires_grad = true;
-  impl->grad_fn = node.shared_from_this();
+  impl->grad_fn = node_.shared_from_this();
   return Tensor(std::move(impl));
 }
+
+}  // namespace autograd
+
+namespace detail {
 
 // Note [iterative destruction]
 // Destroying the last handle to a long chain would destroy Node 1, whose edge destroys
@@ -105,6 +163,7 @@ namespace {
 struct Remains {
   std::vector<Edge, PoolAllocator<Edge>> edges;
   BackwardFn backward;
+  std::vector<Node::SavedSlot, PoolAllocator<Node::SavedSlot>> saved;
 };
 thread_local bool destroying = false;
 thread_local std::vector<Remains> destroy_queue;
@@ -112,12 +171,12 @@ thread_local std::vector<Remains> destroy_queue;
 
 Node::~Node() {
   if (destroying) {
-    destroy_queue.push_back({std::move(edges), std::move(backward)});
+    destroy_queue.push_back({std::move(edges), std::move(backward), std::move(saved)});
     return;
   }
   destroying = true;
   {
-    Remains own{std::move(edges), std::move(backward)};
+    Remains own{std::move(edges), std::move(backward), std::move(saved)};
   }
   while (!destroy_queue.empty()) {
     Remains r = std::move(destroy_queue.back());
@@ -184,29 +243,13 @@ bool add_in_place_if_unshared(Tensor& slot, const Tensor& g) {
       s->grad_fn || s->dtype != g.dtype() || s->shape != g.shape() || !is_floating(s->dtype)) {
     return false;
   }
-  detail::dispatch_float("backward", s->dtype, [&]<class T>() {
+  autograd::dispatch_float("backward", s->dtype, [&]<class T>() {
     T* o = detail::ptr<T>(slot);
     const T* gv = detail::ptr<T>(g);
     for (std::int64_t i = 0, n = s->numel; i < n; ++i) o[i] = o[i] + gv[i];
   });
   ++s->storage->version;
   return true;
-}
-
-void check_saved_versions(const Node& node) {
-  for (const auto& sv : node.saved_versions) {
-    auto storage = sv.storage.lock();
-    if (!storage || storage->version == sv.version) continue;
-    const std::string which =
-        sv.input < 0 ? std::string("its output") : "input " + std::to_string(sv.input);
-    throw GraphError(
-        std::string(node.name) + ": one of the tensors needed for its gradient (" + which +
-        ", shape " + shape_str(sv.shape.to_shape()) +
-        ") has been modified by an inplace operation: it is at version " +
-        std::to_string(storage->version) + ", expected version " + std::to_string(sv.version) +
-        ". Clone it before modifying it, or modify it after backward()." +
-        (node.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node.creation_trace));
-  }
 }
 
 void check_finite_gradients(const Node& node, const std::vector<Tensor>& grads) {
@@ -237,7 +280,7 @@ Tensor fit_gradient(const Node& node, std::size_t i, Tensor g) {
   // A broadcast input receives the sum over the axes it was broadcast along.
   try {
     const Shape input_shape = e.shape.to_shape();
-    if (detail::broadcast_shapes(node.name, input_shape, g.shape()) == g.shape()) {
+    if (autograd::broadcast_shapes(node.name, input_shape, g.shape()) == g.shape()) {
       return detail::sum_to(g, input_shape);
     }
   } catch (const ShapeError&) {
@@ -342,7 +385,6 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_gr
                          "{.retain_graph = true} to the first backward() if you need to call it "
                          "again");
       }
-      check_saved_versions(*node);
       std::vector<Tensor> grads = node->backward(BackwardCtx{g, *node});
       if (detail::anomaly_mode_enabled()) check_finite_gradients(*node, grads);
       if (grads.size() != node->edges.size()) {
@@ -362,7 +404,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_gr
       }
       if (!retain_graph) {
         node->backward = nullptr;
-        node->saved_output.reset();
+        node->saved.clear();
       }
     }
   } catch (...) {
@@ -383,7 +425,7 @@ Tensor default_root_grad(const char* op, const Tensor& root) {
 }
 
 void check_root(const char* op, const Tensor& root) {
-  detail::check_defined(op, root);
+  autograd::check_defined(op, root);
   if (!root.requires_grad()) {
     throw GraphError(std::string(op) + ": the tensor of shape " + shape_str(root.shape()) +
                      " does not require grad and has no grad_fn (did you forget "
@@ -392,7 +434,7 @@ void check_root(const char* op, const Tensor& root) {
 }
 
 void check_root_grad(const char* op, const Tensor& root, const Tensor& g) {
-  detail::check_defined(op, g);
+  autograd::check_defined(op, g);
   if (g.shape() != root.shape() || g.dtype() != root.dtype()) {
     throw ShapeError(std::string(op) + ": gradient of shape " + shape_str(g.shape()) + " (" +
                      std::string(dtype_name(g.dtype())) + ") does not match the output's " +
@@ -437,21 +479,24 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   std::vector<Tensor> results(inputs.size());
   Capture capture;
   capture.results = &results;
+  std::vector<std::pair<std::size_t, std::size_t>> duplicate_of;  // (input, first listing)
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
-    detail::check_defined("grad", t);
+    autograd::check_defined("grad", t);
     if (!t.requires_grad()) {
       throw GraphError("grad: input " + std::to_string(i) + " of shape " +
                        shape_str(t.shape()) + " does not require grad");
     }
-    if (t.impl()->grad_fn) {
-      capture.nodes[t.impl()->grad_fn.get()] = i;
-    } else {
-      capture.leaves[t.impl()] = i;
-    }
+    // The same tensor may be listed more than once (or reached twice, as x and x.to(its
+    // own dtype)): each listing gets the gradient, collected once.
+    const auto slot = t.impl()->grad_fn
+                          ? capture.nodes.try_emplace(t.impl()->grad_fn.get(), i).first->second
+                          : capture.leaves.try_emplace(t.impl(), i).first->second;
+    if (slot != i) duplicate_of.emplace_back(i, slot);
   }
   run_backward(outputs, grad_outputs, opts.retain_graph || opts.create_graph, opts.create_graph,
                &capture);
+  for (const auto& [i, first] : duplicate_of) results[i] = results[first];
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!results[i].defined() && !opts.allow_unused) {
       throw GraphError("grad: input " + std::to_string(i) + " of shape " +

@@ -24,7 +24,7 @@ using Jacobian = std::vector<std::vector<double>>;  // [input][element * n_out +
 Tensor evaluate(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                 const std::vector<Tensor>& inputs) {
   Tensor out = fn(inputs);
-  detail::check_defined("gradcheck", out);
+  autograd::check_defined("gradcheck", out);
   if (out.dtype() != Dtype::f64) {
     throw DtypeError("gradcheck: the function must return an f64 tensor, got " +
                      std::string(dtype_name(out.dtype())) + " of shape " + shape_str(out.shape()));
@@ -70,7 +70,7 @@ Jacobian analytic(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& opts) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    detail::check_defined("gradcheck", inputs[i]);
+    autograd::check_defined("gradcheck", inputs[i]);
     if (inputs[i].requires_grad() && inputs[i].dtype() != Dtype::f64) {
       throw DtypeError("gradcheck: input " + std::to_string(i) + " of shape " +
                        shape_str(inputs[i].shape()) + " is " +

@@ -15,7 +15,7 @@ namespace xg {
 namespace {
 
 void check_inplace_target(const char* op, const Tensor& self) {
-  detail::check_defined(op, self);
+  autograd::check_defined(op, self);
   if (is_grad_enabled() && self.requires_grad() && self.is_leaf()) {
     throw GraphError(std::string(op) + ": a leaf tensor that requires grad (shape " +
                      shape_str(self.shape()) +
@@ -24,18 +24,28 @@ void check_inplace_target(const char* op, const Tensor& self) {
   }
 }
 
+// In grad mode, the values of a view in a graph cannot be written (Note [views]).
+void check_not_viewed(const char* op, const Tensor& self) {
+  if (self.impl()->storage->viewed_in_graph) {
+    throw GraphError(std::string(op) + ": the tensor of shape " + shape_str(self.shape()) +
+                     " shares its values with a view (Tensor::view) that is part of a graph; "
+                     "xgrad does not rebase a view's history after an in-place write: clone() "
+                     "the tensor before writing, or write under xg::NoGradGuard");
+  }
+}
+
 // A copy of self's values that keeps self's place in the graph.
 Tensor snapshot(const Tensor& self) {
   auto impl = std::make_shared<detail::TensorImpl>(*self.impl());
   impl->storage = std::make_shared<detail::Storage>(self.dtype(), self.numel());
-  std::memcpy(impl->storage->ptr, self.impl()->storage->ptr,
-              static_cast<std::size_t>(self.numel()) * dtype_size(self.dtype()));
+  std::memcpy(impl->storage->ptr, self.impl()->storage->ptr, self.nbytes());
   impl->grad = Tensor();
   impl->hooks.clear();
   return Tensor(std::move(impl));
 }
 
-// Writes `result` (computed out of place) into self. `op` names the in-place op.
+// Writes `result` (computed out of place) into self; in grad mode self's place in the graph
+// becomes result's. `op` names the in-place op.
 Tensor& assign_result(const char* op, Tensor& self, const Tensor& result) {
   if (result.shape() != self.shape()) {
     throw ShapeError(std::string(op) + ": the result has shape " + shape_str(result.shape()) +
@@ -43,8 +53,9 @@ Tensor& assign_result(const char* op, Tensor& self, const Tensor& result) {
                      "; an in-place op cannot change the shape");
   }
   const Tensor values = detail::cast_values(result, self.dtype());
-  std::memcpy(self.impl()->storage->ptr, values.impl()->storage->ptr,
-              static_cast<std::size_t>(self.numel()) * dtype_size(self.dtype()));
+  void* dst = self.impl()->storage->ptr;
+  const void* src = values.impl()->storage->ptr;
+  if (dst != src) std::memcpy(dst, src, self.nbytes());  // x.copy_(x) writes nothing
   ++self.impl()->storage->version;
   if (result.requires_grad() && is_grad_enabled()) {
     self.impl()->grad_fn = result.impl()->grad_fn;
@@ -53,26 +64,55 @@ Tensor& assign_result(const char* op, Tensor& self, const Tensor& result) {
   return self;
 }
 
-template <class F> Tensor& inplace(const char* op, Tensor& self, const Tensor& other, F f) {
-  check_inplace_target(op, self);
-  detail::check_defined(op, other);
+void check_operand(const char* op, const Tensor& self, const Tensor& other) {
+  autograd::check_defined(op, other);
   if (is_floating(self.dtype()) && is_floating(other.dtype()) && self.dtype() != other.dtype()) {
     throw DtypeError(std::string(op) + ": mixed float dtypes " +
                      std::string(dtype_name(self.dtype())) + " and " +
                      std::string(dtype_name(other.dtype())) + " (shapes " +
                      shape_str(self.shape()) + " and " + shape_str(other.shape()) + ")");
   }
-  if (detail::broadcast_shapes(op, self.shape(), other.shape()) != self.shape()) {
+  if (autograd::broadcast_shapes(op, self.shape(), other.shape()) != self.shape()) {
     throw ShapeError(std::string(op) + ": cannot write the broadcast of " + shape_str(self.shape()) +
                      " and " + shape_str(other.shape()) + " into a tensor of shape " +
                      shape_str(self.shape()));
   }
+}
+
+template <class F> Tensor& inplace(const char* op, Tensor& self, const Tensor& other, F f) {
+  check_inplace_target(op, self);
+  check_operand(op, self, other);
   const bool graph = is_grad_enabled() && (self.requires_grad() || other.requires_grad());
   if (!graph) {
     NoGradGuard ng;
     return assign_result(op, self, f(self.detach(), other));
   }
+  check_not_viewed(op, self);
   return assign_result(op, self, f(snapshot(self), other));
+}
+
+// Overwrites self with `values` (self's shape and dtype, computed without a graph), for ops
+// whose result does not depend on self's old values (copy_, fill_). In grad mode the
+// tensor stays in the graph, as in PyTorch: its old history receives a zero gradient and
+// `src` (when given) the incoming one.
+Tensor& overwrite(const char* op, Tensor& self, const Tensor& values, const Tensor* src) {
+  const bool graph =
+      is_grad_enabled() && (self.requires_grad() || (src != nullptr && src->requires_grad()));
+  if (!graph) return assign_result(op, self, values);
+  check_not_viewed(op, self);
+  // The old history, as a handle: its values are never read, so they are not copied.
+  auto old_impl = std::make_shared<detail::TensorImpl>(*self.impl());
+  old_impl->grad = Tensor();
+  old_impl->hooks.clear();
+  const Tensor old(std::move(old_impl));
+  Tensor result = values.clone();  // a fresh tensor for the node (values may be src itself)
+  const Tensor none;
+  autograd::record(op, result, {old, src != nullptr ? *src : none}, {},
+                   [](const autograd::BackwardCtx& ctx) {
+                     return tensor_list{ctx.needs(0) ? zeros_like(ctx.grad) : Tensor(),
+                                        ctx.needs(1) ? ctx.grad : Tensor()};
+                   });
+  return assign_result(op, self, result);
 }
 
 Tensor scalar_of(const Tensor& self, double v) {
@@ -92,25 +132,30 @@ Tensor& Tensor::div_(double o) { return div_(scalar_of(*this, o)); }
 
 Tensor& Tensor::fill_(double value) {
   check_inplace_target("fill_", *this);
-  // The result no longer depends on the old values: the tensor leaves the graph.
-  detail::dispatch(dtype(), [&]<class T>() {
-    T* p = detail::ptr<T>(*this);
+  Tensor values = detail::empty(shape(), dtype());
+  autograd::dispatch(dtype(), [&]<class T>() {
+    T* p = detail::ptr<T>(values);
     for (std::int64_t i = 0, n = numel(); i < n; ++i) p[i] = static_cast<T>(value);
   });
-  ++impl_->storage->version;
-  if (!is_leaf()) {
-    impl_->grad_fn.reset();
-    impl_->requires_grad = false;
-  }
-  return *this;
+  return overwrite("fill_", *this, values, nullptr);
 }
 
-Tensor& Tensor::zero_() { return fill_(0.0); }
+Tensor& Tensor::zero_() {
+  check_inplace_target("zero_", *this);
+  Tensor values = detail::empty(shape(), dtype());
+  std::memset(values.impl()->storage->ptr, 0, values.nbytes());
+  return overwrite("zero_", *this, values, nullptr);
+}
 
 Tensor& Tensor::copy_(const Tensor& src) {
-  return inplace("copy_", *this, src, [](const Tensor& self, const Tensor& s) {
-    return broadcast_to(s, self.shape()) + zeros_like(self);
-  });
+  check_inplace_target("copy_", *this);
+  check_operand("copy_", *this, src);
+  Tensor values;
+  {
+    NoGradGuard ng;
+    values = detail::cast_values(broadcast_to(src, shape()), dtype());
+  }
+  return overwrite("copy_", *this, values, &src);
 }
 
 Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
@@ -120,16 +165,17 @@ Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
     NoGradGuard ng;
     return assign_result("clamp_", *this, clamp(detach(), min, max));
   }
+  check_not_viewed("clamp_", *this);
   return assign_result("clamp_", *this, clamp(snapshot(*this), min, max));
 }
 
 std::uint64_t Tensor::version() const {
-  detail::check_defined("version", *this);
+  autograd::check_defined("version", *this);
   return impl_->storage->version;
 }
 
 void Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) {
-  detail::check_defined("register_hook", *this);
+  autograd::check_defined("register_hook", *this);
   if (!requires_grad()) {
     throw GraphError("register_hook: the tensor of shape " + shape_str(shape()) +
                      " does not require grad, so it never receives a gradient");
@@ -142,7 +188,7 @@ void Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) {
 }
 
 void Tensor::retain_grad() {
-  detail::check_defined("retain_grad", *this);
+  autograd::check_defined("retain_grad", *this);
   if (!requires_grad()) {
     throw GraphError("retain_grad: the tensor of shape " + shape_str(shape()) +
                      " does not require grad");

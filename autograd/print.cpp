@@ -53,7 +53,7 @@ std::ostream& operator<<(std::ostream& os, Dtype d) { return os << dtype_name(d)
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   if (!t.defined()) return os << "tensor(undefined)";
   os << "tensor(";
-  detail::dispatch(t.dtype(), [&]<class T>() {
+  autograd::dispatch(t.dtype(), [&]<class T>() {
     print_axis(os, detail::ptr<T>(t), t.shape(), detail::contiguous_strides(t.shape()), 0, 0,
                t.numel() > summarise_above, 7);
   });

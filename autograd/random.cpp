@@ -8,17 +8,17 @@
 #include <numbers>
 
 #include "autograd/detail/impl.hpp"
-#include "autograd/detail/rng.hpp"
+#include "autograd/generator.hpp"
 
 namespace xg {
 
 namespace {
 
-using detail::Xoshiro256;
+
 
 std::mutex gen_mutex;
-Xoshiro256& generator() {
-  static Xoshiro256 gen(0x5eed);
+Generator& generator() {
+  static Generator gen(0x5eed);
   return gen;
 }
 
@@ -36,7 +36,7 @@ template <class Draw> Tensor generate(const char* op, const Shape& shape, Tensor
   {
     std::lock_guard lock(gen_mutex);
     auto& g = generator();
-    detail::dispatch_float(op, opts.dtype, [&]<class T>() {
+    autograd::dispatch_float(op, opts.dtype, [&]<class T>() {
       T* p = detail::ptr<T>(out);
       for (std::int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = static_cast<T>(draw(g));
     });
@@ -49,11 +49,11 @@ template <class Draw> Tensor generate(const char* op, const Shape& shape, Tensor
 
 void manual_seed(std::uint64_t seed) {
   std::lock_guard lock(gen_mutex);
-  generator() = Xoshiro256(seed);
+  generator() = Generator(seed);
 }
 
 Tensor rand(const Shape& shape, TensorOptions opts) {
-  return generate("rand", shape, opts, [](Xoshiro256& g) { return g.uniform(); });
+  return generate("rand", shape, opts, [](Generator& g) { return g.uniform(); });
 }
 
 Tensor uniform(const Shape& shape, double low, double high, TensorOptions opts) {
@@ -62,7 +62,7 @@ Tensor uniform(const Shape& shape, double low, double high, TensorOptions opts) 
                      std::to_string(high) + ")");
   }
   return generate("uniform", shape, opts,
-                  [=](Xoshiro256& g) { return low + (high - low) * g.uniform(); });
+                  [=](Generator& g) { return low + (high - low) * g.uniform(); });
 }
 
 Tensor randn(const Shape& shape, TensorOptions opts) { return normal(shape, 0.0, 1.0, opts); }
@@ -74,7 +74,7 @@ Tensor normal(const Shape& shape, double mean, double stddev, TensorOptions opts
   }
   // Box-Muller, one value per pair of uniforms (no cached second value, so the stream
   // position depends only on how many numbers were drawn).
-  return generate("normal", shape, opts, [=](Xoshiro256& g) {
+  return generate("normal", shape, opts, [=](Generator& g) {
     const double u1 = 1.0 - g.uniform();  // (0, 1]: log stays finite
     const double u2 = g.uniform();
     return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
@@ -85,7 +85,7 @@ Tensor bernoulli(const Shape& shape, double p, TensorOptions opts) {
   if (!(p >= 0.0 && p <= 1.0)) {
     throw ValueError("bernoulli: probability must be in [0, 1], got " + std::to_string(p));
   }
-  return generate("bernoulli", shape, opts, [=](Xoshiro256& g) { return g.uniform() < p ? 1.0 : 0.0; });
+  return generate("bernoulli", shape, opts, [=](Generator& g) { return g.uniform() < p ? 1.0 : 0.0; });
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {

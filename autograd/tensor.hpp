@@ -70,6 +70,18 @@ class Tensor {
   template <class T> std::span<T> mutable_data();
   // A copy of the values converted to T.
   template <class T> std::vector<T> to_vector() const;
+  // Raw pointer to the contiguous row-major values, for code that writes ops
+  // (autograd/function.hpp); T must match dtype() (DtypeError otherwise). Writes through it
+  // bypass the graph and the version counter.
+  template <class T> T* data_ptr() const;
+  void* data_ptr() const;  // the same, untyped (byte copies)
+  // Size of the values in bytes.
+  std::size_t nbytes() const;
+  // Makes this tensor (every handle of it) hold src's values, shape and dtype, sharing
+  // src's storage; its gradient is reset and its place in the graph kept. PyTorch's
+  // `t.data = src`, for converting parameters in place (Module::to). Throws GraphError
+  // on a tensor produced by an op.
+  void set_data(const Tensor& src);
 
   // --- conversion and copies ------------------------------------------------------
   Tensor to(Dtype dtype) const;  // differentiable between float dtypes
@@ -127,8 +139,13 @@ class Tensor {
   Tensor min() const;
   Tensor argmax() const;
   Tensor argmax(std::int64_t axis, bool keepdim = false) const;
+  // The values in a new shape (one size may be -1); always a copy.
   Tensor reshape(const Shape& shape) const;
-  Tensor view(const Shape& shape) const { return reshape(shape); }
+  // The same values seen with a new shape, without copying: writes through one are seen by
+  // the other, and both share one version counter. Differentiable. In-place writes to a
+  // tensor whose values a view in a graph shares throw GraphError (xgrad does not rebase a
+  // view's history as PyTorch does): clone() first.
+  Tensor view(const Shape& shape) const;
   Tensor flatten(std::int64_t start_axis = 0, std::int64_t end_axis = -1) const;
   Tensor transpose(std::int64_t axis0, std::int64_t axis1) const;
   Tensor t() const;  // transpose of a 2-D tensor
@@ -144,6 +161,8 @@ class Tensor {
   Tensor matmul(const Tensor& other) const;
 
   // --- internals ------------------------------------------------------------------
+  // The state behind the handle: private to autograd/ (detail/impl.hpp is not installed);
+  // elsewhere the pointer serves only as the tensor's identity.
   detail::TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<detail::TensorImpl>& impl_ptr() const { return impl_; }
 
@@ -164,6 +183,8 @@ Tensor scalar_tensor(double value, TensorOptions opts = {});
 // Exact 64-bit integers (labels, indices).
 Tensor tensor_i64(const std::vector<std::int64_t>& values, const Shape& shape);
 Tensor tensor_i64(const std::vector<std::int64_t>& values);
+// Uninitialised values (ops overwrite every element).
+Tensor empty(const Shape& shape, TensorOptions opts = {});
 Tensor zeros(const Shape& shape, TensorOptions opts = {});
 Tensor ones(const Shape& shape, TensorOptions opts = {});
 Tensor full(const Shape& shape, double value, TensorOptions opts = {});

@@ -8,10 +8,9 @@
 #include <cstring>
 #include <numeric>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/random.hpp"
 #include "data/detail/rng.hpp"
-#include "data/detail/util.hpp"
 
 namespace xg::data {
 
@@ -30,11 +29,11 @@ Shape with_rows(const Shape& shape, std::int64_t rows) {
 
 // Rows of `src` at `indices` into a new tensor (indices already checked).
 Tensor gather_rows(const Tensor& src, std::span<const std::int64_t> indices) {
-  Tensor out = xg::detail::empty(with_rows(src.shape(), static_cast<std::int64_t>(indices.size())),
-                                 src.dtype());
+  Tensor out = xg::empty(with_rows(src.shape(), static_cast<std::int64_t>(indices.size())),
+                         {.dtype = src.dtype()});
   const std::int64_t rb = row_bytes(src);
-  const auto* in = static_cast<const char*>(src.impl()->storage->ptr);
-  auto* o = static_cast<char*>(out.impl()->storage->ptr);
+  const auto* in = static_cast<const char*>(src.data_ptr());
+  auto* o = static_cast<char*>(out.data_ptr());
   for (std::size_t i = 0; i < indices.size(); ++i) {
     std::memcpy(o + static_cast<std::int64_t>(i) * rb, in + indices[i] * rb,
                 static_cast<std::size_t>(rb));
@@ -43,11 +42,11 @@ Tensor gather_rows(const Tensor& src, std::span<const std::int64_t> indices) {
 }
 
 Tensor slice_rows(const Tensor& src, std::int64_t start, std::int64_t stop) {
-  Tensor out = xg::detail::empty(with_rows(src.shape(), stop - start), src.dtype());
+  Tensor out = xg::empty(with_rows(src.shape(), stop - start), {.dtype = src.dtype()});
   const std::int64_t rb = row_bytes(src);
   if (stop > start) {
-    std::memcpy(out.impl()->storage->ptr,
-                static_cast<const char*>(src.impl()->storage->ptr) + start * rb,
+    std::memcpy(out.data_ptr(),
+                static_cast<const char*>(src.data_ptr()) + start * rb,
                 static_cast<std::size_t>((stop - start) * rb));
   }
   return out;
@@ -83,7 +82,7 @@ struct Stats {
 };
 
 template <class T, class Visit> void for_each_row(const Tensor& x, Visit visit) {
-  const T* p = xg::detail::ptr<T>(x);
+  const T* p = x.data_ptr<T>();
   const std::int64_t n = x.shape()[0];
   const std::int64_t f = n == 0 ? 0 : x.numel() / n;
   for (std::int64_t i = 0; i < n; ++i) visit(p + i * f, f);
@@ -95,14 +94,14 @@ Stats fit_stats(const char* op, const Dataset& train, ScalerOptions opts, bool s
   }
   const Tensor& x = train.features();
   const Shape fshape = train.feature_shape();
-  const std::int64_t f = xg::detail::shape_numel(fshape);
+  const std::int64_t f = xg::autograd::shape_numel(fshape);
   const std::size_t k = opts.per_feature ? static_cast<std::size_t>(f) : 1;
   // Position j of a row maps to statistic j (per feature) or 0 (global).
   const auto slot = [&](std::int64_t j) {
     return opts.per_feature ? static_cast<std::size_t>(j) : 0;
   };
   std::vector<double> a(k), b(k);
-  xg::detail::dispatch_float(op, x.dtype(), [&]<class T>() {
+  xg::autograd::dispatch_float(op, x.dtype(), [&]<class T>() {
     if (standard) {
       const double count = static_cast<double>(train.size()) * (opts.per_feature ? 1.0 : f);
       for_each_row<T>(x, [&](const T* r, std::int64_t n) {
@@ -139,19 +138,19 @@ Stats fit_stats(const char* op, const Dataset& train, ScalerOptions opts, bool s
 
 Tensor affine(const char* op, const Tensor& x, const Tensor& shift, const Tensor& divisor,
               bool per_feature) {
-  xg::detail::check_defined(op, x);
+  xg::autograd::check_defined(op, x);
   if (!shift.defined()) throw ValueError(std::string(op) + ": the scaler has not been fitted");
   Shape fshape(x.shape().begin() + (x.dim() > 0 ? 1 : 0), x.shape().end());
   if (x.dim() < 1 || (per_feature && fshape != shift.shape())) {
     throw ShapeError(std::string(op) + ": fitted on samples of shape " + shape_str(shift.shape()) +
                      ", got features " + shape_str(x.shape()));
   }
-  Tensor out = xg::detail::empty(x.shape(), x.dtype());
-  const double* s = xg::detail::ptr<double>(shift);
-  const double* d = xg::detail::ptr<double>(divisor);
-  xg::detail::dispatch_float(op, x.dtype(), [&]<class T>() {
-    const T* in = xg::detail::ptr<T>(x);
-    T* o = xg::detail::ptr<T>(out);
+  Tensor out = xg::empty(x.shape(), {.dtype = x.dtype()});
+  const double* s = shift.data_ptr<double>();
+  const double* d = divisor.data_ptr<double>();
+  xg::autograd::dispatch_float(op, x.dtype(), [&]<class T>() {
+    const T* in = x.data_ptr<T>();
+    T* o = out.data_ptr<T>();
     const std::int64_t f = per_feature ? shift.numel() : x.numel();
     std::vector<T> sh(static_cast<std::size_t>(per_feature ? f : 1));
     std::vector<T> inv(sh.size());
@@ -180,8 +179,8 @@ Tensor to_tensor(const std::vector<double>& v, const Shape& shape) {
 
 Dataset::Dataset(Tensor features, Tensor targets, std::vector<std::string> class_names)
     : class_names_(std::move(class_names)) {
-  xg::detail::check_defined("Dataset", features);
-  xg::detail::check_defined("Dataset", targets);
+  xg::autograd::check_defined("Dataset", features);
+  xg::autograd::check_defined("Dataset", targets);
   if (features.dim() < 1 || targets.dim() < 1) {
     throw ShapeError("Dataset: features and targets need a sample axis, got features " +
                      shape_str(features.shape()) + " and targets " + shape_str(targets.shape()));
@@ -252,8 +251,8 @@ Dataset Dataset::subset(std::span<const std::int64_t> indices) const {
 Dataset Dataset::flatten() const {
   check_defined("Dataset::flatten");
   Shape flat{size(),
-             size() == 0 ? xg::detail::shape_numel(feature_shape()) : features_.numel() / size()};
-  return Dataset(detail::reshape_alias(features_, flat), targets_, class_names_);
+             size() == 0 ? xg::autograd::shape_numel(feature_shape()) : features_.numel() / size()};
+  return Dataset(features_.view(flat), targets_, class_names_);
 }
 
 Dataset one_hot(const Dataset& ds, std::int64_t num_classes, Dtype dtype) {
@@ -273,8 +272,8 @@ Dataset one_hot(const Dataset& ds, std::int64_t num_classes, Dtype dtype) {
     }
   }
   Tensor out = zeros({ds.size(), c}, {.dtype = dtype});
-  xg::detail::dispatch_float("one_hot", dtype, [&]<class T>() {
-    T* o = xg::detail::ptr<T>(out);
+  xg::autograd::dispatch_float("one_hot", dtype, [&]<class T>() {
+    T* o = out.data_ptr<T>();
     for (std::size_t i = 0; i < labels.size(); ++i) {
       o[static_cast<std::int64_t>(i) * c + labels[i]] = T(1);
     }

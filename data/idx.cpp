@@ -15,7 +15,7 @@
 #include <system_error>
 #include <vector>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 
 namespace xg::data {
 
@@ -242,12 +242,12 @@ IdxArray parse(std::span<const std::uint8_t> b, const std::string& name, const I
   IdxArray result;
   result.type = type;
   result.shape = shape;
-  result.values = xg::detail::empty(shape, opts.dtype);
+  result.values = xg::empty(shape, {.dtype = opts.dtype});
   const std::uint8_t* src = b.data() + header;
   const double divisor = opts.scale ? 255.0 : 1.0;
   const auto n = static_cast<std::size_t>(numel);
-  xg::detail::dispatch(opts.dtype, [&]<class T>() {
-    convert<T>(type, src, n, xg::detail::ptr<T>(result.values), divisor);
+  xg::autograd::dispatch(opts.dtype, [&]<class T>() {
+    convert<T>(type, src, n, result.values.data_ptr<T>(), divisor);
   });
   return result;
 }

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 
 namespace xg::nn::utils {
 
@@ -24,7 +24,7 @@ std::string num(double v) {
 std::vector<Tensor> grads_of(const char* op, const std::vector<Tensor>& params) {
   std::vector<Tensor> grads;
   for (const auto& p : params) {
-    xg::detail::check_defined(op, p);
+    xg::autograd::check_defined(op, p);
     Tensor g = p.grad();
     if (g.defined()) grads.push_back(g);
   }
@@ -37,8 +37,8 @@ std::vector<Tensor> grads_of(const char* op, const std::vector<Tensor>& params) 
 template <class F> void for_each_element(std::vector<Tensor>& grads, F f) {
   std::set<const void*> seen;
   for (auto& g : grads) {
-    if (!seen.insert(g.impl()->storage.get()).second) continue;
-    xg::detail::dispatch_float("clip_grad", g.dtype(), [&]<class T>() {
+    if (!seen.insert(g.data_ptr()).second) continue;
+    xg::autograd::dispatch_float("clip_grad", g.dtype(), [&]<class T>() {
       for (T& v : g.mutable_data<T>()) v = static_cast<T>(f(static_cast<double>(v)));
     });
   }
@@ -60,7 +60,7 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   const bool inf_norm = std::isinf(norm_type);
   double acc = 0.0;  // sum |g|^p, or max |g| for the inf norm
   for (const auto& g : grads) {
-    xg::detail::dispatch_float("clip_grad_norm_", g.dtype(), [&]<class T>() {
+    xg::autograd::dispatch_float("clip_grad_norm_", g.dtype(), [&]<class T>() {
       for (T v : g.data<T>()) {
         const double a = std::abs(static_cast<double>(v));
         if (inf_norm) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/ops/activation.hpp"
 #include "autograd/ops/compare.hpp"
 #include "autograd/ops/elementwise.hpp"
@@ -18,8 +18,7 @@
 namespace xg::nn::functional {
 namespace {
 
-using xg::detail::BackwardCtx;
-using xg::detail::ptr;
+using xg::autograd::BackwardCtx;
 
 // PyTorch's floor for the logs of BCE, and for x (1 - x) in its gradient (PyTorch's
 // EPSILON = 1e-12 passes through a float: 9.99999996e-13, kept for identical gradients).
@@ -31,12 +30,12 @@ constexpr double kGradEps = static_cast<double>(1e-12f);
 // same order and precision, but in one pass: a backward that is not itself recorded
 // (no create_graph) then makes one tensor instead of six. g, x, y have x's shape and dtype.
 Tensor bce_input_grad(const Tensor& g, const Tensor& x, const Tensor& y) {
-  Tensor out = xg::detail::empty(x.shape(), x.dtype());
-  xg::detail::dispatch_float("binary_cross_entropy", x.dtype(), [&]<class T>() {
-    const T* gv = ptr<T>(g);
-    const T* xv = ptr<T>(x);
-    const T* yv = ptr<T>(y);
-    T* o = ptr<T>(out);
+  Tensor out = xg::empty(x.shape(), {.dtype = x.dtype()});
+  xg::autograd::dispatch_float("binary_cross_entropy", x.dtype(), [&]<class T>() {
+    const T* gv = g.data_ptr<T>();
+    const T* xv = x.data_ptr<T>();
+    const T* yv = y.data_ptr<T>();
+    T* o = out.data_ptr<T>();
     for (std::int64_t i = 0, n = x.numel(); i < n; ++i) {
       const double d = static_cast<double>((T(1) - xv[i]) * xv[i]);  // clamp works in double
       const T denom = static_cast<T>(d < kGradEps ? kGradEps : d);
@@ -49,11 +48,11 @@ Tensor bce_input_grad(const Tensor& g, const Tensor& x, const Tensor& y) {
 // Unweighted, unreduced BCE of same-shape x and y.
 Tensor bce_elementwise(const Tensor& x, const Tensor& y) {
   const std::int64_t n = x.numel();
-  Tensor out = xg::detail::empty(x.shape(), x.dtype());
-  xg::detail::dispatch_float("binary_cross_entropy", x.dtype(), [&]<class T>() {
-    const T* xv = ptr<T>(x);
-    const T* yv = ptr<T>(y);
-    T* o = ptr<T>(out);
+  Tensor out = xg::empty(x.shape(), {.dtype = x.dtype()});
+  xg::autograd::dispatch_float("binary_cross_entropy", x.dtype(), [&]<class T>() {
+    const T* xv = x.data_ptr<T>();
+    const T* yv = y.data_ptr<T>();
+    T* o = out.data_ptr<T>();
     const T floor = T(kLogFloor);
     for (std::int64_t i = 0; i < n; ++i) {
       // Clamping each log keeps x = 0 and x = 1 finite: the loss is then at most 100.
@@ -62,7 +61,9 @@ Tensor bce_elementwise(const Tensor& x, const Tensor& y) {
       o[i] = (yv[i] - T(1)) * log_1mx - yv[i] * log_x;
     }
   });
-  xg::detail::record("binary_cross_entropy", out, {x, y}, [x, y](const BackwardCtx& ctx) {
+  xg::autograd::record("binary_cross_entropy", out, {x, y}, {x, y}, [](const BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
+    const Tensor y = ctx.saved(1);
     std::vector<Tensor> grads(2);
     if (ctx.needs(0)) {
       // PyTorch's rule: (x - y) / max(x (1 - x), 1e-12), finite at x = 0 and x = 1.
@@ -86,12 +87,12 @@ Tensor bce_elementwise(const Tensor& x, const Tensor& y) {
 // Unweighted, unreduced BCE on logits; pw (optional) already broadcast to x's shape.
 Tensor bce_logits_elementwise(const Tensor& x, const Tensor& y, const Tensor& pw) {
   const std::int64_t n = x.numel();
-  Tensor out = xg::detail::empty(x.shape(), x.dtype());
-  xg::detail::dispatch_float("binary_cross_entropy_with_logits", x.dtype(), [&]<class T>() {
-    const T* xv = ptr<T>(x);
-    const T* yv = ptr<T>(y);
-    const T* pv = pw.defined() ? ptr<T>(pw) : nullptr;
-    T* o = ptr<T>(out);
+  Tensor out = xg::empty(x.shape(), {.dtype = x.dtype()});
+  xg::autograd::dispatch_float("binary_cross_entropy_with_logits", x.dtype(), [&]<class T>() {
+    const T* xv = x.data_ptr<T>();
+    const T* yv = y.data_ptr<T>();
+    const T* pv = pw.defined() ? pw.data_ptr<T>() : nullptr;
+    T* o = out.data_ptr<T>();
     for (std::int64_t i = 0; i < n; ++i) {
       // softplus(-x) = log(1 + exp(-x)) written so that exp never overflows.
       const T sp = std::log1p(std::exp(-std::abs(xv[i]))) + std::max(-xv[i], T(0));
@@ -101,8 +102,11 @@ Tensor bce_logits_elementwise(const Tensor& x, const Tensor& y, const Tensor& pw
   });
   std::vector<Tensor> inputs{x, y};
   if (pw.defined()) inputs.push_back(pw);
-  xg::detail::record(
-      "binary_cross_entropy_with_logits", out, inputs, [x, y, pw](const BackwardCtx& ctx) {
+  xg::autograd::record(
+      "binary_cross_entropy_with_logits", out, inputs, {x, y, pw}, [](const BackwardCtx& ctx) {
+        const Tensor x = ctx.saved(0);
+        const Tensor y = ctx.saved(1);
+        const Tensor pw = ctx.saved(2);
         std::vector<Tensor> grads(pw.defined() ? 3 : 2);
         const Tensor& g = ctx.grad;
         // d/dx = (1 - y) - lw sigmoid(-x) (= sigmoid(x) - y without pw);
@@ -122,8 +126,8 @@ Tensor bce_logits_elementwise(const Tensor& x, const Tensor& y, const Tensor& pw
 
 // ValueError naming the first element of x outside [0, 1] (NaN included), as PyTorch.
 void check_probabilities(const char* op, const Tensor& x) {
-  xg::detail::dispatch_float(op, x.dtype(), [&]<class T>() {
-    const T* v = ptr<T>(x);
+  xg::autograd::dispatch_float(op, x.dtype(), [&]<class T>() {
+    const T* v = x.data_ptr<T>();
     for (std::int64_t i = 0, n = x.numel(); i < n; ++i) {
       if (!(v[i] >= T(0) && v[i] <= T(1))) {
         std::ostringstream msg;
@@ -172,7 +176,7 @@ Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target,
   constexpr const char* op = "hinge_embedding_loss";
   detail::check_float_input(op, input);
   detail::check_reduction(op, o.reduction);
-  xg::detail::check_defined(op, target);
+  xg::autograd::check_defined(op, target);
   detail::check_same_shape(op, input, target);
   // PyTorch: where(y != 1, max(0, margin - x), 0) + where(y != -1, x, 0).
   const Tensor margin_part =

@@ -2,7 +2,7 @@
 // (gather, where, relu, sum), so their gradients of any order come from those ops.
 #include <string>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/ops/activation.hpp"
 #include "autograd/ops/compare.hpp"
 #include "autograd/ops/elementwise.hpp"

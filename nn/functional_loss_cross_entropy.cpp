@@ -16,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/simd.hpp"
+#include "autograd/function.hpp"
 #include "autograd/ops/compare.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
@@ -28,8 +29,7 @@
 namespace xg::nn::functional {
 namespace {
 
-using xg::detail::BackwardCtx;
-using xg::detail::ptr;
+using xg::autograd::BackwardCtx;
 
 // (M, C) float one-hot rows of the (safe) targets, built without recording: a constant of
 // the backward's backward.
@@ -59,13 +59,16 @@ XG_SIMD_CLONES void cross_entropy_backward_rows(const T* __restrict p, const T* 
 Tensor cross_entropy_backward(const Tensor& rows, const Tensor& target, const Tensor& prob,
                               const Tensor& a) {
   const std::int64_t m = rows.size(0), c = rows.size(1);
-  Tensor out = xg::detail::empty(rows.shape(), rows.dtype());
-  xg::detail::dispatch_float("cross_entropy_backward", rows.dtype(), [&]<class T>() {
-    cross_entropy_backward_rows(ptr<T>(prob), ptr<T>(a), ptr<std::int64_t>(target), ptr<T>(out), m,
+  Tensor out = xg::empty(rows.shape(), {.dtype = rows.dtype()});
+  xg::autograd::dispatch_float("cross_entropy_backward", rows.dtype(), [&]<class T>() {
+    cross_entropy_backward_rows(prob.data_ptr<T>(), a.data_ptr<T>(), target.data_ptr<std::int64_t>(), out.data_ptr<T>(), m,
                                 c);
   });
-  xg::detail::record("cross_entropy_backward", out, {rows, a},
-                     [rows, target, a, c](const BackwardCtx& ctx) {
+  xg::autograd::record("cross_entropy_backward", out, {rows, a}, {rows, target, a},
+                     [c](const BackwardCtx& ctx) {
+                       const Tensor rows = ctx.saved(0);
+                       const Tensor target = ctx.saved(1);
+                       const Tensor a = ctx.saved(2);
                        // out = a (s - onehot) with s = softmax(x), recomputed here as an
                        // op so that this backward is itself differentiable:
                        //   d/dx: s * (ga - sum(ga * s)) with ga = gg * a (softmax's rule);
@@ -122,14 +125,14 @@ Tensor cross_entropy_rows(const Tensor& rows, const Tensor& target, const Tensor
                           bool reduced, double denom) {
   const std::int64_t m = rows.size(0), c = rows.size(1);
   const bool keep_prob = xg::is_grad_enabled() && rows.requires_grad();
-  Tensor out = xg::detail::empty(reduced ? Shape{} : Shape{m}, rows.dtype());
-  Tensor prob = keep_prob ? xg::detail::empty(rows.shape(), rows.dtype()) : Tensor();
-  xg::detail::dispatch_float("cross_entropy", rows.dtype(), [&]<class T>() {
-    const T* x = ptr<T>(rows);
-    const T* w = ptr<T>(coef);
-    const std::int64_t* t = ptr<std::int64_t>(target);
-    T* p = keep_prob ? ptr<T>(prob) : nullptr;
-    T* o = ptr<T>(out);
+  Tensor out = xg::empty(reduced ? Shape{} : Shape{m}, {.dtype = rows.dtype()});
+  Tensor prob = keep_prob ? xg::empty(rows.shape(), {.dtype = rows.dtype()}) : Tensor();
+  xg::autograd::dispatch_float("cross_entropy", rows.dtype(), [&]<class T>() {
+    const T* x = rows.data_ptr<T>();
+    const T* w = coef.data_ptr<T>();
+    const std::int64_t* t = target.data_ptr<std::int64_t>();
+    T* p = keep_prob ? prob.data_ptr<T>() : nullptr;
+    T* o = out.data_ptr<T>();
     double acc = 0.0;  // the reduced sum, accumulated in double
     for (std::int64_t i = 0; i < m; ++i) {
       T li = T(0);
@@ -151,11 +154,12 @@ Tensor cross_entropy_rows(const Tensor& rows, const Tensor& target, const Tensor
   if (!keep_prob) return out;
   // With denom 0 every coefficient is 0: the gradient is 0, as in PyTorch.
   const Tensor scale = reduced && denom != 0.0 ? coef / denom : coef;
-  xg::detail::record("cross_entropy", out, {rows},
-                     [rows, target, prob, scale](const BackwardCtx& ctx) {
+  xg::autograd::record("cross_entropy", out, {rows}, {rows, target, prob, scale},
+                     [](const BackwardCtx& ctx) {
                        // ctx.grad is 0-D (reduced) or (M): either way one factor per row.
-                       const Tensor a = ctx.grad * scale;
-                       return std::vector<Tensor>{cross_entropy_backward(rows, target, prob, a)};
+                       const Tensor a = ctx.grad * ctx.saved(3);
+                       return tensor_list{cross_entropy_backward(ctx.saved(0), ctx.saved(1),
+                                                                 ctx.saved(2), a)};
                      });
   return out;
 }
@@ -205,7 +209,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   constexpr const char* op = "cross_entropy";
   detail::check_float_input(op, input);
   detail::check_reduction(op, o.reduction);
-  xg::detail::check_defined(op, target);
+  xg::autograd::check_defined(op, target);
   if (!(o.label_smoothing >= 0.0 && o.label_smoothing <= 1.0)) {
     throw ValueError(std::string(op) + ": label_smoothing must be in [0, 1], got " +
                      std::to_string(o.label_smoothing));

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/ops/compare.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "nn/detail/loss_util.hpp"

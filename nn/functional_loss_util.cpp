@@ -2,7 +2,7 @@
 #include <limits>
 #include <string>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
@@ -41,7 +41,7 @@ void check_reduction(const char* op, Reduction reduction, bool allow_batchmean) 
 }
 
 void check_float_input(const char* op, const Tensor& input) {
-  xg::detail::check_defined(op, input);
+  xg::autograd::check_defined(op, input);
   if (!is_floating(input.dtype())) {
     throw DtypeError(std::string(op) + ": input must be a float tensor (f32 or f64), got " +
                      describe(input));
@@ -49,7 +49,7 @@ void check_float_input(const char* op, const Tensor& input) {
 }
 
 void check_float_like(const char* op, const char* what, const Tensor& t, const Tensor& input) {
-  xg::detail::check_defined(op, t);
+  xg::autograd::check_defined(op, t);
   if (t.dtype() != input.dtype()) {
     throw DtypeError(std::string(op) + ": " + what + " must be " +
                      std::string(dtype_name(input.dtype())) + " like the input, got " +
@@ -92,7 +92,7 @@ void check_class_weight(const char* op, const Tensor& weight, std::int64_t num_c
 }
 
 void check_index_target(const char* op, const Tensor& target) {
-  xg::detail::check_defined(op, target);
+  xg::autograd::check_defined(op, target);
   if (target.dtype() != Dtype::i64) {
     throw DtypeError(std::string(op) + ": target must hold i64 class indices, got " +
                      describe(target));
@@ -138,7 +138,7 @@ Shape index_target_shape(const Tensor& input) {
 
 Tensor to_rows(const Tensor& input) {
   const std::int64_t c = input.size(class_axis(input));
-  const std::int64_t m = xg::detail::shape_numel(index_target_shape(input));
+  const std::int64_t m = xg::autograd::shape_numel(index_target_shape(input));
   if (input.dim() == 1) return reshape(input, {1, c});
   if (input.dim() == 2) return input;
   // (N, C, d1, ..., dk) -> (N, d1, ..., dk, C): rows in the target's row-major order.
@@ -150,7 +150,7 @@ Tensor to_rows(const Tensor& input) {
 
 Tensor check_class_target(const char* op, const Tensor& input, const Tensor& target,
                           bool probs_hint) {
-  xg::detail::check_defined(op, target);
+  xg::autograd::check_defined(op, target);
   if (input.dim() == 0) {
     throw ShapeError(std::string(op) +
                      ": input must have shape (C), (N, C) or (N, C, d1, ...), "
@@ -166,21 +166,21 @@ Tensor check_class_target(const char* op, const Tensor& input, const Tensor& tar
     throw ShapeError(msg);
   }
   check_index_target(op, target);
-  return reshape(target, {xg::detail::shape_numel(want)});
+  return reshape(target, {xg::autograd::shape_numel(want)});
 }
 
 TargetCoefs target_coefs(const char* op, const Tensor& target, std::int64_t num_classes,
                          const Tensor& weight, Dtype dtype, bool has_ignore_index,
                          std::int64_t ignore_index) {
   const std::int64_t m = target.numel();
-  const std::int64_t* t = xg::detail::ptr<std::int64_t>(target);
+  const std::int64_t* t = target.data_ptr<std::int64_t>();
   TargetCoefs r;
-  r.coef = xg::detail::empty({m}, dtype);
-  r.safe_target = xg::detail::empty({m}, Dtype::i64);
-  std::int64_t* safe = xg::detail::ptr<std::int64_t>(r.safe_target);
-  xg::detail::dispatch_float(op, dtype, [&]<class T>() {
-    T* c = xg::detail::ptr<T>(r.coef);
-    const T* w = weight.defined() ? xg::detail::ptr<T>(weight) : nullptr;
+  r.coef = xg::empty({m}, {.dtype = dtype});
+  r.safe_target = xg::empty({m}, {.dtype = Dtype::i64});
+  std::int64_t* safe = r.safe_target.data_ptr<std::int64_t>();
+  xg::autograd::dispatch_float(op, dtype, [&]<class T>() {
+    T* c = r.coef.data_ptr<T>();
+    const T* w = weight.defined() ? weight.data_ptr<T>() : nullptr;
     double denom = 0.0;
     for (std::int64_t i = 0; i < m; ++i) {
       if (has_ignore_index && t[i] == ignore_index) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/random.hpp"
 
 namespace xg::nn::init {
@@ -24,7 +24,7 @@ std::string num(double v) {
 
 // Checks common to the random initialisers.
 void check_float_target(const char* op, const Tensor& t) {
-  detail::check_defined(op, t);
+  autograd::check_defined(op, t);
   if (!is_floating(t.dtype())) {
     throw DtypeError(std::string(op) + ": needs a float tensor (f32 or f64), got i64 with shape " +
                      shape_str(t.shape()));
@@ -34,7 +34,7 @@ void check_float_target(const char* op, const Tensor& t) {
 // Copies src's values (same shape and dtype) into t's buffer, without recording a graph.
 void copy_into(Tensor& t, const Tensor& src) {
   NoGradGuard ng;
-  detail::dispatch(t.dtype(), [&]<class T>() {
+  autograd::dispatch(t.dtype(), [&]<class T>() {
     auto dst = t.mutable_data<T>();
     auto values = src.data<T>();
     std::memcpy(dst.data(), values.data(), values.size() * sizeof(T));
@@ -63,7 +63,7 @@ double xavier_std(const Tensor& t, double gain) {
 }  // namespace
 
 Fans calculate_fan_in_and_fan_out(const Tensor& t) {
-  detail::check_defined("calculate_fan_in_and_fan_out", t);
+  autograd::check_defined("calculate_fan_in_and_fan_out", t);
   const Shape& s = t.shape();
   if (s.size() < 2) {
     throw ValueError(
@@ -121,9 +121,9 @@ Tensor normal_(Tensor t, double mean, double stddev) {
 }
 
 Tensor constant_(Tensor t, double value) {
-  detail::check_defined("constant_", t);
+  autograd::check_defined("constant_", t);
   NoGradGuard ng;
-  detail::dispatch(t.dtype(), [&]<class T>() {
+  autograd::dispatch(t.dtype(), [&]<class T>() {
     for (T& v : t.mutable_data<T>()) v = static_cast<T>(value);
   });
   return t;

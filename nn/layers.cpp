@@ -1,7 +1,7 @@
 // Dropout, Flatten and Identity.
 #include "nn/layers.hpp"
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/random.hpp"
@@ -21,8 +21,8 @@ void check_probability(const char* op, double p) {
 namespace functional {
 Tensor dropout(const Tensor& input, double p, bool training) {
   check_probability("dropout", p);
-  xg::detail::check_defined("dropout", input);
-  xg::detail::check_floating("dropout", input);
+  xg::autograd::check_defined("dropout", input);
+  xg::autograd::check_floating("dropout", input);
   if (!training || p == 0.0) return input;
   // Multiplying by zero (rather than returning zeros) keeps the graph: the input still
   // receives a (zero) gradient, as in PyTorch.
@@ -31,7 +31,7 @@ Tensor dropout(const Tensor& input, double p, bool training) {
   // that E[output] = input. Scaling the mask (not the product) costs no extra graph node.
   Tensor mask = bernoulli(input.shape(), 1.0 - p, {.dtype = input.dtype()});
   const double scale = 1.0 / (1.0 - p);
-  xg::detail::dispatch_float("dropout", mask.dtype(), [&]<class T>() {
+  xg::autograd::dispatch_float("dropout", mask.dtype(), [&]<class T>() {
     for (T& m : mask.mutable_data<T>()) m *= static_cast<T>(scale);
   });
   return input * mask;

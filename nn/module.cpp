@@ -6,7 +6,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/errors.hpp"
 
 namespace xg::nn {
@@ -99,14 +99,14 @@ Tensor Module::run_with_hooks(const std::function<Tensor()>& forward, const Tens
     Tensor through = out.detach();
     auto hooks = backward_hooks_;
     Module* self = this;
-    detail::record("module_backward_hook", through, {out}, [hooks, self](const detail::BackwardCtx& ctx) {
+    autograd::record("module_backward_hook", through, {out}, {}, [hooks, self](const autograd::BackwardCtx& ctx) {
       Tensor g = ctx.grad;
       for (const auto& [id, hook] : *hooks) {
         Tensor replaced = hook(*self, g);
         if (replaced.defined()) g = replaced;
       }
-      return std::vector<Tensor>{g};
-    }, /*save_output=*/false, /*saves_inputs=*/false);
+      return tensor_list{g};
+    });
     out = through;
   }
   return out;
@@ -133,7 +133,7 @@ void check_name(const std::string& owner, const std::string& name) {
 
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   check_name(type_name_, name);
-  detail::check_defined("register_parameter", t);
+  autograd::check_defined("register_parameter", t);
   for (const auto& [n, p] : params_) {
     if (n == name) throw ValueError(type_name_ + ": parameter \"" + name + "\" already registered");
   }
@@ -157,7 +157,7 @@ void Module::replace_parameter(const std::string& name, Tensor t) {
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
   check_name(type_name_, name);
-  detail::check_defined("register_buffer", t);
+  autograd::check_defined("register_buffer", t);
   buffers_.emplace_back(name, t.detach());
   return buffers_.back().second;
 }
@@ -246,29 +246,16 @@ void Module::zero_grad(bool set_to_none) {
   for (auto& p : parameters()) p.zero_grad(set_to_none);
 }
 
-namespace {
-// Replaces the values behind a handle in place so every alias sees them.
-void assign_values(Tensor& dst, const Tensor& src) {
-  auto* d = dst.impl();
-  auto* s = src.impl();
-  d->storage = s->storage;
-  d->dtype = s->dtype;
-  d->shape = s->shape;
-  d->numel = s->numel;
-  d->grad = Tensor();
-}
-}  // namespace
-
 void Module::to(Dtype dtype) {
   if (!is_floating(dtype)) {
     throw DtypeError(type_name_ + ".to: modules hold float parameters; cannot convert to i64");
   }
   NoGradGuard ng;
   for (auto& [n, p] : named_parameters()) {
-    if (p.dtype() != dtype) assign_values(p, p.to(dtype).detach());
+    if (p.dtype() != dtype) p.set_data(p.to(dtype).detach());
   }
   for (auto& [n, b] : named_buffers()) {
-    if (b.dtype() != dtype && is_floating(b.dtype())) assign_values(b, b.to(dtype));
+    if (b.dtype() != dtype && is_floating(b.dtype())) b.set_data(b.to(dtype));
   }
 }
 
@@ -294,7 +281,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
       continue;
     }
     const Tensor& src = it->second;
-    detail::check_defined("load_state_dict", src);
+    autograd::check_defined("load_state_dict", src);
     if (src.shape() != dst.shape()) {
       throw ShapeError("load_state_dict: shape mismatch for \"" + name + "\": the model has " +
                        shape_str(dst.shape()) + ", the state has " + shape_str(src.shape()));
@@ -320,10 +307,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
   }
   NoGradGuard ng;
   for (auto& [dst, src] : copies) {
-    const Tensor converted = src.to(dst.dtype());
-    std::memcpy(dst.impl()->storage->ptr, converted.impl()->storage->ptr,
-                static_cast<std::size_t>(dst.numel()) * dtype_size(dst.dtype()));
-    ++dst.impl()->storage->version;
+    dst.copy_(src.to(dst.dtype()));
   }
 }
 

@@ -1,7 +1,7 @@
 // L1 and L2 penalties, composed from differentiable ops (abs/square, sum, add).
 #include "nn/regularization.hpp"
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 
@@ -11,8 +11,8 @@ namespace {
 template <class Term> Tensor penalty(const char* op, const std::vector<Tensor>& params, Term term) {
   Tensor total;
   for (const auto& p : params) {
-    xg::detail::check_defined(op, p);
-    xg::detail::check_floating(op, p);
+    xg::autograd::check_defined(op, p);
+    xg::autograd::check_floating(op, p);
     if (total.defined() && total.dtype() != p.dtype()) {
       throw DtypeError(std::string(op) + ": parameters mix dtypes " +
                        std::string(dtype_name(total.dtype())) + " and " +

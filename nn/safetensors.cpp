@@ -28,7 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 #include "nn/detail/safetensors_util.hpp"
 
 namespace xg::nn {
@@ -216,7 +216,7 @@ Entry parse_entry(const fs::path& path, const std::string& name, const json& val
   if (!shape.is_array()) {
     format_error(path, t, header_at, "\"shape\" is " + shown(shape) + ", not an array");
   }
-  // numel with the same running product as detail::shape_numel, checked for overflow at
+  // numel with the same running product as autograd::shape_numel, checked for overflow at
   // every step so that the tensor we create can be sized without overflow either.
   std::int64_t numel = 1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -406,9 +406,9 @@ TensorFile load_tensor_file(const std::string& path_string) {
   // ---- the data: sizes are now known to add up to the file's, so allocating is safe ----
   auto crc = static_cast<std::uint32_t>(::crc32(0, nullptr, 0));
   for (const Entry& e : entries) {
-    Tensor t = xg::detail::empty(e.shape, e.dtype);
+    Tensor t = xg::empty(e.shape, {.dtype = e.dtype});
     const std::uint64_t n = e.end - e.begin;
-    void* dst = t.impl()->storage->ptr;
+    void* dst = t.data_ptr();
     read_exact(fd.get(), path, data_start + e.begin, dst, n);
     if (data_crc) crc = crc_update(crc, dst, n);
     out.tensors.emplace(e.name, std::move(t));

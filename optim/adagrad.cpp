@@ -2,7 +2,8 @@
 
 #include <cmath>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
+#include "autograd/simd.hpp"
 
 namespace xg::optim {
 
@@ -64,8 +65,8 @@ void Adagrad::step() {
       Tensor& sum = buffer(s, 0, p);
       s.initialized = true;
       ++s.step;
-      detail::dispatch_float("Adagrad", p.dtype(), [&]<class T>() {
-        adagrad_kernel<T>(p.mutable_data<T>().data(), detail::ptr<T>(grad),
+      autograd::dispatch_float("Adagrad", p.dtype(), [&]<class T>() {
+        adagrad_kernel<T>(p.mutable_data<T>().data(), grad.data_ptr<T>(),
                           sum.mutable_data<T>().data(), p.numel(), s.step, o);
       });
     }

@@ -2,7 +2,8 @@
 
 #include <cmath>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
+#include "autograd/simd.hpp"
 
 namespace xg::optim {
 
@@ -83,8 +84,8 @@ template <class Options> void AdamFamily<Options>::step() {
       Tensor* vmax = o.amsgrad ? &this->buffer(s, kMaxExpAvgSq, p) : nullptr;
       s.initialized = true;
       ++s.step;
-      detail::dispatch_float(this->name_.c_str(), p.dtype(), [&]<class T>() {
-        adam_kernel<T>(p.mutable_data<T>().data(), detail::ptr<T>(grad),
+      autograd::dispatch_float(this->name_.c_str(), p.dtype(), [&]<class T>() {
+        adam_kernel<T>(p.mutable_data<T>().data(), grad.data_ptr<T>(),
                        m.template mutable_data<T>().data(), v.template mutable_data<T>().data(),
                        vmax ? vmax->template mutable_data<T>().data() : nullptr, p.numel(), s.step,
                        o, decoupled_);

@@ -5,7 +5,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
 
 namespace xg::optim {
 
@@ -62,7 +62,7 @@ void Optimizer::add_params(std::vector<Tensor> params) {
   }
   // Where each parameter already in the optimizer lives, to name the first occurrence of a
   // duplicate (PyTorch only says "some parameters appear in more than one group").
-  std::unordered_map<const detail::TensorImpl*, std::pair<std::size_t, std::size_t>> seen;
+  std::unordered_map<const void*, std::pair<std::size_t, std::size_t>> seen;
   for (std::size_t h = 0; h < params_.size(); ++h) {
     for (std::size_t i = 0; i < params_[h].size(); ++i) seen[params_[h][i].impl()] = {h, i};
   }

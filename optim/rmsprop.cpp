@@ -2,7 +2,8 @@
 
 #include <cmath>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
+#include "autograd/simd.hpp"
 
 namespace xg::optim {
 
@@ -84,8 +85,8 @@ void RMSprop::step() {
       Tensor* ga = o.centered ? &buffer(s, kGradAvg, p) : nullptr;
       s.initialized = true;
       ++s.step;
-      detail::dispatch_float("RMSprop", p.dtype(), [&]<class T>() {
-        rmsprop_kernel<T>(p.mutable_data<T>().data(), detail::ptr<T>(grad),
+      autograd::dispatch_float("RMSprop", p.dtype(), [&]<class T>() {
+        rmsprop_kernel<T>(p.mutable_data<T>().data(), grad.data_ptr<T>(),
                           sq.mutable_data<T>().data(),
                           buf ? buf->mutable_data<T>().data() : nullptr,
                           ga ? ga->mutable_data<T>().data() : nullptr, p.numel(), o);

@@ -2,7 +2,8 @@
 
 #include <cmath>
 
-#include "autograd/detail/impl.hpp"
+#include "autograd/function.hpp"
+#include "autograd/simd.hpp"
 
 namespace xg::optim {
 
@@ -95,11 +96,11 @@ void SGD::step() {
       bool first = false;
       if (o.momentum != 0) {
         first = !s.buffers[0].defined();
-        if (first) s.buffers[0] = detail::empty(p.shape(), p.dtype());
+        if (first) s.buffers[0] = xg::empty(p.shape(), {.dtype = p.dtype()});
         buf = &buffer(s, 0, p);
       }
-      detail::dispatch_float("SGD", p.dtype(), [&]<class T>() {
-        sgd_kernel<T>(p.mutable_data<T>().data(), detail::ptr<T>(grad),
+      autograd::dispatch_float("SGD", p.dtype(), [&]<class T>() {
+        sgd_kernel<T>(p.mutable_data<T>().data(), grad.data_ptr<T>(),
                       buf ? buf->mutable_data<T>().data() : nullptr, p.numel(), first, o);
       });
       s.initialized = true;

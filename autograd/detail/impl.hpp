@@ -1,13 +1,14 @@
-// Internals behind the Tensor handle, and the helpers every op is written with.
-// Not installed; users never include this.
+// Internals behind the Tensor handle (Storage, TensorImpl, Node) and the kernels the
+// built-in ops share. Private to autograd/: not installed, and nothing outside autograd/
+// includes it (nn/, optim/, data/ and users write ops with autograd/function.hpp).
 //
 // Note [graph ownership]
 // A TensorImpl produced by an op owns its grad_fn Node; a Node owns the Nodes of its
-// inputs (through Edges) and whatever its backward closure captured (input Tensors).
-// Leaves are owned by Edges but own no Node. Ownership therefore always points from
-// outputs towards inputs, so there are no cycles. A Node never holds its own output
-// TensorImpl: an op that needs its output in backward asks for `save_output` and the
-// Node keeps only the output's Storage (see BackwardCtx::output()).
+// inputs (through Edges) and its saved tensors. Leaves are owned by Edges but own no
+// Node. Ownership therefore always points from outputs towards inputs, so there are no
+// cycles. A Node never holds its own output TensorImpl: an op that saves its output
+// (autograd::output) has it held as a handle on the same Storage without a grad_fn, and
+// BackwardCtx::saved() hands it back connected to the node.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +20,10 @@
 
 #include "autograd/detail/parallel.hpp"
 #include "autograd/detail/pool.hpp"
-#include "autograd/detail/simd.hpp"
+#include "autograd/simd.hpp"
 #include "autograd/detail/small_shape.hpp"
 #include "autograd/errors.hpp"
+#include "autograd/function.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg::detail {
@@ -37,6 +39,9 @@ struct Storage {
   std::int64_t numel;
   void* ptr;
   std::uint64_t version = 0;  // bumped by in-place writes
+  // A view of these values is part of a graph: in-place writes in grad mode are refused
+  // (Note [views] in ops/shape.cpp).
+  bool viewed_in_graph = false;
 };
 
 struct Node;
@@ -53,11 +58,8 @@ struct TensorImpl {
   std::vector<std::function<Tensor(const Tensor&)>> hooks;
 };
 
-struct BackwardCtx;
-// Returns one gradient per input of the op, in order; an undefined Tensor where the input
-// needs none (check ctx.needs(i)). Gradients may have the broadcast shape of the output:
-// the engine sums them back to each input's shape.
-using BackwardFn = std::function<std::vector<Tensor>(const BackwardCtx&)>;
+using autograd::BackwardCtx;
+using autograd::BackwardFn;
 
 // Where the gradient of one input goes: the Node that produced it, or the leaf itself.
 struct Edge {
@@ -77,20 +79,18 @@ struct Node : std::enable_shared_from_this<Node> {
   const char* name = "";
   // One per op input. Pool-allocated, as the other per-node vectors: see Note [object pool].
   std::vector<Edge, PoolAllocator<Edge>> edges;
-  BackwardFn backward;      // empty once released (after a backward without retain_graph)
-  std::shared_ptr<Storage> saved_output;
+  BackwardFn backward;  // empty once released (after a backward without retain_graph)
   SmallShape out_shape;
   Dtype out_dtype = Dtype::f32;
 
-  // Versions of the storages the backward reads, taken when the op ran; see
-  // Note [saved tensor versions] in engine.cpp.
-  struct SavedVersion {
-    std::weak_ptr<Storage> storage;
-    std::uint64_t version;
-    int input;  // input index, or -1 for the op's own output
-    SmallShape shape;
+  // The tensors the backward reads, with their versions when the op ran; see
+  // Note [saved tensors] in engine.cpp. Released with the closure.
+  struct SavedSlot {
+    Tensor tensor;  // the op's output is held without its grad_fn (no cycle)
+    std::uint64_t version = 0;
+    bool is_output = false;  // reattached to this node when unpacked
   };
-  std::vector<SavedVersion, PoolAllocator<SavedVersion>> saved_versions;
+  std::vector<SavedSlot, PoolAllocator<SavedSlot>> saved;
   // Hooks on the gradient of the op's output (Tensor::register_hook on a non-leaf).
   std::vector<std::function<Tensor(const Tensor&)>> pre_hooks;
   // The tensor that asked for retain_grad(): receives the gradient after all hooks (weak:
@@ -104,102 +104,27 @@ struct Node : std::enable_shared_from_this<Node> {
   std::uint64_t visit_mark = 0;  // the pass that last visited the node (topological sort)
 };
 
-struct BackwardCtx {
-  const Tensor& grad;  // gradient of the loss with respect to the op's output
-  Node& node;
-  bool needs(std::size_t input) const {
-    return input < node.edges.size() && node.edges[input].active();
-  }
-  // The op's output, as a tensor connected to this node (valid only for ops recorded
-  // with save_output = true).
-  Tensor output() const;
-};
-
 // ---- creating tensors ------------------------------------------------------------------
 // A new tensor with uninitialised values (the second form takes over the shape's memory).
 Tensor empty(const Shape& shape, Dtype dtype);
 Tensor empty(Shape&& shape, Dtype dtype);
-std::int64_t shape_numel(const Shape& shape);
 
 template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->storage->ptr); }
-
-// ---- recording -------------------------------------------------------------------------
-// True when an op on these inputs must record a graph node.
-bool any_requires_grad(std::initializer_list<Tensor> inputs);
-bool any_requires_grad(const std::vector<Tensor>& inputs);
-
-// An input of an op being recorded, by reference: a braced list of these copies no
-// Tensor (each copy is two atomic reference-count updates, per input of every op).
-using TensorRef = std::reference_wrapper<const Tensor>;
-
-// The recording itself, for record() below.
-void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs, BackwardFn fn,
-                 bool save_output, bool saves_inputs);
-
-// Makes `out` the result of op `name` on `inputs` in the graph, if grad mode is on and an
-// input requires grad; otherwise does nothing. `out` must be freshly created by the op.
-// save_output: the backward reads the output (through ctx.output()).
-// saves_inputs: the backward reads the inputs' values (pass false for ops like add or
-// reshape whose gradient does not depend on them); when true, modifying an input in place
-// before backward makes backward throw instead of computing a wrong gradient.
-// Templates so that an op that records nothing (every op inside a backward pass) does not
-// pay for a BackwardFn, which allocates for closures over 16 bytes, nor for a vector of
-// its inputs: an op passes them as a braced list, {a, b}.
-template <class F>
-void record(const char* name, Tensor& out, std::initializer_list<TensorRef> inputs, F&& fn,
-            bool save_output = false, bool saves_inputs = true) {
-  if (!is_grad_enabled()) return;
-  bool any = false;
-  for (const Tensor& t : inputs) any = any || t.requires_grad();
-  if (!any) return;
-  record_node(name, out, std::span<const TensorRef>(inputs.begin(), inputs.size()),
-              BackwardFn(std::forward<F>(fn)), save_output, saves_inputs);
-}
-template <class F>
-void record(const char* name, Tensor& out, const std::vector<Tensor>& inputs, F&& fn,
-            bool save_output = false, bool saves_inputs = true) {
-  if (!is_grad_enabled() || !any_requires_grad(inputs)) return;
-  const std::vector<TensorRef> refs(inputs.begin(), inputs.end());
-  record_node(name, out, refs, BackwardFn(std::forward<F>(fn)), save_output, saves_inputs);
-}
 
 // Anomaly mode (autograd/anomaly.hpp): whether it is on, and the current call stack.
 bool anomaly_mode_enabled();
 std::string current_stack_trace();
 
-// ---- checks that throw the library's typed errors --------------------------------------
-// Axis in [-ndim, ndim) made non-negative, or ShapeError naming the op and the shape.
-std::int64_t normalize_axis(const char* op, std::int64_t axis, const Shape& shape);
-// Axes made non-negative, sorted and unique (empty input = all axes).
-Axes normalize_axes(const char* op, const Axes& axes, const Shape& shape);
-// NumPy broadcast of two shapes, or ShapeError "op: shapes (..) and (..) cannot be broadcast".
-Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
-// Throws GraphError if t is undefined.
-void check_defined(const char* op, const Tensor& t);
-// Throws DtypeError unless t is f32 or f64.
-void check_floating(const char* op, const Tensor& t);
-// The dtype two operands compute in: equal dtypes stay; i64 with a float becomes the
-// float; f32 with f64 is a DtypeError naming both.
-Dtype result_dtype(const char* op, const Tensor& a, const Tensor& b);
-
-// ---- dtype dispatch --------------------------------------------------------------------
-// Calls f.template operator()<T>() with T the C++ type of `dtype`.
-template <class F> decltype(auto) dispatch(Dtype dtype, F&& f) {
-  switch (dtype) {
-    case Dtype::f32: return f.template operator()<float>();
-    case Dtype::f64: return f.template operator()<double>();
-    case Dtype::i64: return f.template operator()<std::int64_t>();
-  }
-  return f.template operator()<float>();
-}
-// As dispatch, for ops defined on floats only: i64 is a DtypeError naming the op.
-template <class F> decltype(auto) dispatch_float(const char* op, Dtype dtype, F&& f) {
-  if (dtype == Dtype::i64) {
-    throw DtypeError(std::string(op) + ": expected a float tensor (f32 or f64), got i64");
-  }
-  if (dtype == Dtype::f64) return f.template operator()<double>();
-  return f.template operator()<float>();
-}
+// The op-authoring helpers (checks, dispatch) are public: autograd/function.hpp.
+using autograd::broadcast_shapes;
+using autograd::check_defined;
+using autograd::check_floating;
+using autograd::dispatch;
+using autograd::dispatch_float;
+using autograd::normalize_axes;
+using autograd::normalize_axis;
+using autograd::result_dtype;
+using autograd::shape_numel;
 
 // ---- elementwise kernels ---------------------------------------------------------------
 // o[i] = f(in[i]); vectorised when f has no branches (Note [simd clones]).

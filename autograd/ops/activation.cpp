@@ -39,7 +39,7 @@ GeluKind parse_gelu_kind(std::string_view approximate) {
 //          f' = 0.5 (1 + t) + 0.5 x (1 - t^2) u'
 //          f'' = (1 - t^2) (u' + 0.5 x (u'' - 2 t u'^2))
 Tensor gelu_derivative(const Tensor& x, GeluKind kind) {
-  Tensor out = detail::dispatch_float("gelu", x.dtype(), [&]<class T>() {
+  Tensor out = autograd::dispatch_float("gelu", x.dtype(), [&]<class T>() {
     if (kind == GeluKind::exact) {
       return detail::map_unary<T>(x, [](T v) {
         const T cdf = T(0.5) * (T(1) + std::erf(v * T(kSqrt1_2)));
@@ -59,7 +59,8 @@ Tensor gelu_derivative(const Tensor& x, GeluKind kind) {
       return left + T(0.5) * v * sech2 * du;
     });
   });
-  detail::record("gelu_backward", out, {x}, [x, kind](const detail::BackwardCtx& ctx) {
+  autograd::record("gelu_backward", out, {x}, {x}, [kind](const autograd::BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
     Tensor second;
     if (kind == GeluKind::exact) {
       const Tensor x2 = x * x;
@@ -81,23 +82,25 @@ Tensor gelu_derivative(const Tensor& x, GeluKind kind) {
 // order (the same bits). Recorded with inputs {g, y} so that they can be differentiated
 // again: y is the forward's output, connected to x when the graph is being recorded.
 Tensor sigmoid_backward(const Tensor& g, const Tensor& y) {
-  Tensor out = detail::dispatch_float("sigmoid_backward", g.dtype(), [&]<class T>() {
+  Tensor out = autograd::dispatch_float("sigmoid_backward", g.dtype(), [&]<class T>() {
     return detail::map_binary<T>(g, y, [](T gv, T yv) { return gv * (yv * (T(1) - yv)); });
   });
-  detail::record("sigmoid_backward", out, {g, y}, [g, y](const detail::BackwardCtx& ctx) {
-    return std::vector<Tensor>{ctx.needs(0) ? sigmoid_backward(ctx.grad, y) : Tensor(),
-                               ctx.needs(1) ? ctx.grad * g * (1.0 - 2.0 * y) : Tensor()};
+  autograd::record("sigmoid_backward", out, {g, y}, {g, y}, [](const autograd::BackwardCtx& ctx) {
+    const Tensor y = ctx.saved(1);
+    return tensor_list{ctx.needs(0) ? sigmoid_backward(ctx.grad, y) : Tensor(),
+                       ctx.needs(1) ? ctx.grad * ctx.saved(0) * (1.0 - 2.0 * y) : Tensor()};
   });
   return out;
 }
 
 Tensor tanh_backward(const Tensor& g, const Tensor& y) {
-  Tensor out = detail::dispatch_float("tanh_backward", g.dtype(), [&]<class T>() {
+  Tensor out = autograd::dispatch_float("tanh_backward", g.dtype(), [&]<class T>() {
     return detail::map_binary<T>(g, y, [](T gv, T yv) { return gv * (T(1) - yv * yv); });
   });
-  detail::record("tanh_backward", out, {g, y}, [g, y](const detail::BackwardCtx& ctx) {
-    return std::vector<Tensor>{ctx.needs(0) ? tanh_backward(ctx.grad, y) : Tensor(),
-                               ctx.needs(1) ? ctx.grad * g * (-2.0 * y) : Tensor()};
+  autograd::record("tanh_backward", out, {g, y}, {g, y}, [](const autograd::BackwardCtx& ctx) {
+    const Tensor y = ctx.saved(1);
+    return tensor_list{ctx.needs(0) ? tanh_backward(ctx.grad, y) : Tensor(),
+                       ctx.needs(1) ? ctx.grad * ctx.saved(0) * (-2.0 * y) : Tensor()};
   });
   return out;
 }
@@ -105,8 +108,8 @@ Tensor tanh_backward(const Tensor& g, const Tensor& y) {
 }  // namespace
 
 Tensor sigmoid(const Tensor& x) {
-  detail::check_defined("sigmoid", x);
-  Tensor out = detail::dispatch_float("sigmoid", x.dtype(), [&]<class T>() {
+  autograd::check_defined("sigmoid", x);
+  Tensor out = autograd::dispatch_float("sigmoid", x.dtype(), [&]<class T>() {
     // exp(-|v|) so that exp never overflows: sigmoid(1000) = 1/(1+0) = 1 exactly and
     // sigmoid(-1000) = 0/(1+0) = 0 exactly, never inf/inf. Both sides computed and
     // selected, so that the loop vectorises.
@@ -116,26 +119,24 @@ Tensor sigmoid(const Tensor& x) {
       return v >= T(0) ? T(1) / d : e / d;
     });
   });
-  detail::record(
-      "sigmoid", out, {x},
-      [](const detail::BackwardCtx& ctx) {
-        return std::vector<Tensor>{sigmoid_backward(ctx.grad, ctx.output())};
-      },
-      /*save_output=*/true, /*saves_inputs=*/false);
+  autograd::record(
+      "sigmoid", out, {x}, {autograd::output},
+      [](const autograd::BackwardCtx& ctx) {
+        return std::vector<Tensor>{sigmoid_backward(ctx.grad, ctx.saved(0))};
+      });
   return out;
 }
 
 Tensor tanh(const Tensor& x) {
-  detail::check_defined("tanh", x);
-  Tensor out = detail::dispatch_float("tanh", x.dtype(), [&]<class T>() {
+  autograd::check_defined("tanh", x);
+  Tensor out = autograd::dispatch_float("tanh", x.dtype(), [&]<class T>() {
     return detail::map_unary<T>(x, [](T v) { return detail::vtanh(v); });
   });
-  detail::record(
-      "tanh", out, {x},
-      [](const detail::BackwardCtx& ctx) {
-        return std::vector<Tensor>{tanh_backward(ctx.grad, ctx.output())};
-      },
-      /*save_output=*/true, /*saves_inputs=*/false);
+  autograd::record(
+      "tanh", out, {x}, {autograd::output},
+      [](const autograd::BackwardCtx& ctx) {
+        return std::vector<Tensor>{tanh_backward(ctx.grad, ctx.saved(0))};
+      });
   return out;
 }
 
@@ -148,54 +149,54 @@ namespace {
 // (binary_loop) and the choice a select, so that it vectorises: with the load of g under
 // the condition it stayed a branch per element, mispredicted half the time on ReLU masks.
 Tensor relu_backward(const Tensor& g, const Tensor& y) {
-  Tensor out = detail::dispatch_float("relu_backward", g.dtype(), [&]<class T>() {
+  Tensor out = autograd::dispatch_float("relu_backward", g.dtype(), [&]<class T>() {
     return detail::map_binary<T>(g, y, [](T gv, T yv) { return yv <= T(0) ? T(0) : gv; });
   });
-  detail::record(
-      "relu_backward", out, {g},
-      [mask = y.detach()](const detail::BackwardCtx& ctx) {
-        return std::vector<Tensor>{relu_backward(ctx.grad, mask)};
-      },
-      /*save_output=*/false, /*saves_inputs=*/false);
+  if (autograd::needs_record({g})) {
+    const Tensor mask = y.detach();  // y's values, without the graph that produced them
+    autograd::record("relu_backward", out, {g}, {mask}, [](const autograd::BackwardCtx& ctx) {
+      return tensor_list{relu_backward(ctx.grad, ctx.saved(0))};
+    });
+  }
   return out;
 }
 
 }  // namespace
 
 Tensor relu(const Tensor& x) {
-  detail::check_defined("relu", x);
-  Tensor out = detail::dispatch_float("relu", x.dtype(), [&]<class T>() {
+  autograd::check_defined("relu", x);
+  Tensor out = autograd::dispatch_float("relu", x.dtype(), [&]<class T>() {
     // v > 0 ? v : 0 (not std::max) so that NaN propagates, as in PyTorch.
     return detail::map_unary<T>(x, [](T v) { return v > T(0) || std::isnan(v) ? v : T(0); });
   });
   // PyTorch masks with the saved result (threshold_backward(grad, result, 0)): the
   // gradient is 0 where y <= 0, so relu'(0) = 0. Using y keeps x out of the closure.
-  detail::record(
-      "relu", out, {x},
-      [](const detail::BackwardCtx& ctx) {
-        return std::vector<Tensor>{relu_backward(ctx.grad, ctx.output())};
-      },
-      /*save_output=*/true, /*saves_inputs=*/false);
+  autograd::record(
+      "relu", out, {x}, {autograd::output},
+      [](const autograd::BackwardCtx& ctx) {
+        return std::vector<Tensor>{relu_backward(ctx.grad, ctx.saved(0))};
+      });
   return out;
 }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
-  detail::check_defined("leaky_relu", x);
-  Tensor out = detail::dispatch_float("leaky_relu", x.dtype(), [&]<class T>() {
+  autograd::check_defined("leaky_relu", x);
+  Tensor out = autograd::dispatch_float("leaky_relu", x.dtype(), [&]<class T>() {
     const T slope = static_cast<T>(negative_slope);
     return detail::map_unary<T>(x, [slope](T v) { return v > T(0) ? v : v * slope; });
   });
   // PyTorch: x > 0 ? g : g * slope, so the slope side owns x = 0.
-  detail::record("leaky_relu", out, {x}, [x, negative_slope](const detail::BackwardCtx& ctx) {
+  autograd::record("leaky_relu", out, {x}, {x}, [negative_slope](const autograd::BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
     return std::vector<Tensor>{where(gt(x, 0.0), ctx.grad, ctx.grad * negative_slope)};
   });
   return out;
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
-  detail::check_defined("softplus", x);
+  autograd::check_defined("softplus", x);
   if (beta == 0.0) throw ValueError("softplus: beta must be non-zero, got 0");
-  Tensor out = detail::dispatch_float("softplus", x.dtype(), [&]<class T>() {
+  Tensor out = autograd::dispatch_float("softplus", x.dtype(), [&]<class T>() {
     const T b = static_cast<T>(beta), th = static_cast<T>(threshold);
     // PyTorch returns x where beta x > threshold. Below it, log1p(exp(bx)) is rewritten
     // as max(bx, 0) + log1p(exp(-|bx|)): equal in exact arithmetic, and it cannot
@@ -206,7 +207,8 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
       return (std::max(bx, T(0)) + std::log1p(std::exp(-std::abs(bx)))) / b;
     });
   });
-  detail::record("softplus", out, {x}, [x, beta, threshold](const detail::BackwardCtx& ctx) {
+  autograd::record("softplus", out, {x}, {x}, [beta, threshold](const autograd::BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
     const Tensor bx = x * beta;
     return std::vector<Tensor>{where(gt(bx, threshold), ctx.grad, ctx.grad * sigmoid(bx))};
   });
@@ -214,9 +216,9 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 }
 
 Tensor gelu(const Tensor& x, std::string_view approximate) {
-  detail::check_defined("gelu", x);
+  autograd::check_defined("gelu", x);
   const GeluKind kind = parse_gelu_kind(approximate);
-  Tensor out = detail::dispatch_float("gelu", x.dtype(), [&]<class T>() {
+  Tensor out = autograd::dispatch_float("gelu", x.dtype(), [&]<class T>() {
     if (kind == GeluKind::exact) {
       return detail::map_unary<T>(
           x, [](T v) { return T(0.5) * v * (T(1) + std::erf(v * T(kSqrt1_2))); });
@@ -226,27 +228,28 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
       return T(0.5) * v * (T(1) + std::tanh(inner));
     });
   });
-  detail::record("gelu", out, {x}, [x, kind](const detail::BackwardCtx& ctx) {
+  autograd::record("gelu", out, {x}, {x}, [kind](const autograd::BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
     return std::vector<Tensor>{ctx.grad * gelu_derivative(x, kind)};
   });
   return out;
 }
 
 Tensor elu(const Tensor& x, double alpha) {
-  detail::check_defined("elu", x);
-  Tensor out = detail::dispatch_float("elu", x.dtype(), [&]<class T>() {
+  autograd::check_defined("elu", x);
+  Tensor out = autograd::dispatch_float("elu", x.dtype(), [&]<class T>() {
     const T a = static_cast<T>(alpha);
     return detail::map_unary<T>(x, [a](T v) { return v > T(0) ? v : a * std::expm1(v); });
   });
   // PyTorch (elu_backward): x <= 0 gives g * alpha * exp(x), so elu'(0) = alpha. Written
   // as y + alpha (= alpha exp(x) there) so that no exp is recomputed.
-  detail::record(
-      "elu", out, {x},
-      [x, alpha](const detail::BackwardCtx& ctx) {
-        const Tensor y = ctx.output();
+  autograd::record(
+      "elu", out, {x}, {x, autograd::output},
+      [alpha](const autograd::BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
+        const Tensor y = ctx.saved(1);
         return std::vector<Tensor>{where(gt(x, 0.0), ctx.grad, ctx.grad * (y + alpha))};
-      },
-      /*save_output=*/true);
+      });
   return out;
 }
 

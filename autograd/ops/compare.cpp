@@ -27,16 +27,16 @@ template <Cmp C, class T> inline std::int64_t compare(T a, T b) {
 }
 
 template <Cmp C> Tensor compare_tensors(const char* op, const Tensor& a, const Tensor& b) {
-  detail::check_defined(op, a);
-  detail::check_defined(op, b);
-  const Dtype dtype = detail::result_dtype(op, a, b);
-  const Shape shape = detail::broadcast_shapes(op, a.shape(), b.shape());
+  autograd::check_defined(op, a);
+  autograd::check_defined(op, b);
+  const Dtype dtype = autograd::result_dtype(op, a, b);
+  const Shape shape = autograd::broadcast_shapes(op, a.shape(), b.shape());
   // An i64 operand against a float one is compared in the float dtype (PyTorch's type
   // promotion); cast_values returns the tensor itself when no conversion is needed.
   const Tensor ca = detail::cast_values(a, dtype);
   const Tensor cb = detail::cast_values(b, dtype);
   Tensor out = detail::empty(shape, Dtype::i64);
-  detail::dispatch(dtype, [&]<class T>() {
+  autograd::dispatch(dtype, [&]<class T>() {
     detail::broadcast_binary<T, std::int64_t>(detail::ptr<T>(ca), a.shape(), detail::ptr<T>(cb),
                                               b.shape(), detail::ptr<std::int64_t>(out), shape,
                                               [](T u, T v) { return compare<C, T>(u, v); });
@@ -55,7 +55,7 @@ bool is_i64_value(double b) {
 }
 
 template <Cmp C> Tensor compare_scalar(const char* op, const Tensor& a, double b) {
-  detail::check_defined(op, a);
+  autograd::check_defined(op, a);
   Tensor out = detail::empty(a.shape(), Dtype::i64);
   std::int64_t* o = detail::ptr<std::int64_t>(out);
   const std::int64_t n = a.numel();
@@ -82,8 +82,8 @@ template <Cmp C> Tensor compare_scalar(const char* op, const Tensor& a, double b
 // The broadcast shape of where's three operands, with an error naming all three.
 Shape where_shape(const Tensor& cond, const Tensor& a, const Tensor& b) {
   try {
-    return detail::broadcast_shapes(
-        "where", detail::broadcast_shapes("where", cond.shape(), a.shape()), b.shape());
+    return autograd::broadcast_shapes(
+        "where", autograd::broadcast_shapes("where", cond.shape(), a.shape()), b.shape());
   } catch (const ShapeError&) {
     throw ShapeError("where: condition " + shape_str(cond.shape()) + ", input " +
                      shape_str(a.shape()) + " and other " + shape_str(b.shape()) +
@@ -95,7 +95,7 @@ Shape where_shape(const Tensor& cond, const Tensor& a, const Tensor& b) {
 template <class C, class T>
 void where_kernel(const C* c, const Shape& c_shape, const T* a, const Shape& a_shape, const T* b,
                   const Shape& b_shape, T* out, const Shape& out_shape) {
-  const std::int64_t n = detail::shape_numel(out_shape);
+  const std::int64_t n = autograd::shape_numel(out_shape);
   if (n == 0) return;
   if (c_shape == out_shape && a_shape == out_shape && b_shape == out_shape) {
     for (std::int64_t i = 0; i < n; ++i) out[i] = c[i] != C(0) ? a[i] : b[i];
@@ -158,37 +158,41 @@ Tensor gt(const Tensor& a, double b) { return compare_scalar<Cmp::gt>("gt", a, b
 Tensor ge(const Tensor& a, double b) { return compare_scalar<Cmp::ge>("ge", a, b); }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  detail::check_defined("where", cond);
-  const Dtype dtype = detail::result_dtype("where", a, b);  // checks a and b are defined
+  autograd::check_defined("where", cond);
+  const Dtype dtype = autograd::result_dtype("where", a, b);  // checks a and b are defined
   const Shape shape = where_shape(cond, a, b);
   const Tensor ca = detail::cast_values(a, dtype);
   const Tensor cb = detail::cast_values(b, dtype);
   Tensor out = detail::empty(shape, dtype);
-  detail::dispatch(cond.dtype(), [&]<class C>() {
-    detail::dispatch(dtype, [&]<class T>() {
+  autograd::dispatch(cond.dtype(), [&]<class C>() {
+    autograd::dispatch(dtype, [&]<class T>() {
       where_kernel<C, T>(detail::ptr<C>(cond), cond.shape(), detail::ptr<T>(ca), a.shape(),
                          detail::ptr<T>(cb), b.shape(), detail::ptr<T>(out), shape);
     });
   });
-  // cond is not an input of the node (it gets no gradient); the closure keeps its values
+  // cond is not an input of the node (it gets no gradient); it is saved as its values
   // only, detached so that a cond computed from tensors needing grad does not keep their
   // graph alive. Gradients have the output's shape; the engine reduces them.
-  detail::record("where", out, {a, b}, [c = cond.detach()](const detail::BackwardCtx& ctx) {
-    std::vector<Tensor> grads(2);
-    if (ctx.needs(0)) grads[0] = where(c, ctx.grad, 0.0);
-    if (ctx.needs(1)) grads[1] = where(c, 0.0, ctx.grad);
-    return grads;
-  });
+  if (autograd::needs_record({a, b})) {
+    const Tensor c = cond.detach();
+    autograd::record("where", out, {a, b}, {c}, [](const autograd::BackwardCtx& ctx) {
+      const Tensor c = ctx.saved(0);
+      tensor_list grads(2);
+      if (ctx.needs(0)) grads[0] = where(c, ctx.grad, 0.0);
+      if (ctx.needs(1)) grads[1] = where(c, 0.0, ctx.grad);
+      return grads;
+    });
+  }
   return out;
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, double b) {
-  detail::check_defined("where", a);
+  autograd::check_defined("where", a);
   return where(cond, a, scalar_tensor(b, {.dtype = scalar_dtype(a.dtype(), b)}));
 }
 
 Tensor where(const Tensor& cond, double a, const Tensor& b) {
-  detail::check_defined("where", b);
+  autograd::check_defined("where", b);
   return where(cond, scalar_tensor(a, {.dtype = scalar_dtype(b.dtype(), a)}), b);
 }
 

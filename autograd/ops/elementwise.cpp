@@ -9,7 +9,7 @@
 
 namespace xg {
 
-using detail::BackwardCtx;
+using autograd::BackwardCtx;
 using detail::ptr;
 using Grads = std::vector<Tensor>;
 
@@ -17,11 +17,11 @@ namespace {
 
 // out = f(a, b) in dtype `dt` with broadcasting; operands converted to dt first.
 template <class F> Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt, F f) {
-  const Shape out_shape = detail::broadcast_shapes(op, a.shape(), b.shape());
+  const Shape out_shape = autograd::broadcast_shapes(op, a.shape(), b.shape());
   const Tensor ac = detail::cast_values(a, dt);
   const Tensor bc = detail::cast_values(b, dt);
   Tensor out = detail::empty(out_shape, dt);
-  detail::dispatch(dt, [&]<class T>() {
+  autograd::dispatch(dt, [&]<class T>() {
     detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out),
                              out_shape, [&](T x, T y) { return static_cast<T>(f(x, y)); });
   });
@@ -31,7 +31,7 @@ template <class F> Tensor binary_values(const char* op, const Tensor& a, const T
 // A 0-D tensor holding v, in the dtype an op with `like` should compute in. An i64
 // tensor with a non-integral scalar computes in f32, as PyTorch's type promotion does.
 Tensor scalar_like(const Tensor& like, double v) {
-  detail::check_defined("scalar", like);
+  autograd::check_defined("scalar", like);
   Dtype dt = like.dtype();
   if (dt == Dtype::i64 && v != std::trunc(v)) dt = Dtype::f32;
   return scalar_tensor(v, {.dtype = dt});
@@ -40,7 +40,7 @@ Tensor scalar_like(const Tensor& like, double v) {
 // Values of a 0/1 mask (or any values) computed without recording: used where the
 // derivative of the mask itself is zero almost everywhere.
 template <class F> Tensor unary_values(const char* op, const Tensor& x, F f) {
-  return detail::dispatch_float(op, x.dtype(), [&]<class T>() {
+  return autograd::dispatch_float(op, x.dtype(), [&]<class T>() {
     return detail::map_unary<T>(x, [&](T v) { return static_cast<T>(f(v)); });
   });
 }
@@ -48,47 +48,51 @@ template <class F> Tensor unary_values(const char* op, const Tensor& x, F f) {
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  const Dtype dt = detail::result_dtype("add", a, b);
+  const Dtype dt = autograd::result_dtype("add", a, b);
   Tensor out = binary_values("add", a, b, dt, [](auto x, auto y) { return x + y; });
-  detail::record("add", out, {a, b}, [](const BackwardCtx& ctx) { return Grads{ctx.grad, ctx.grad}; }, /*save_output=*/false, /*saves_inputs=*/false);
+  autograd::record("add", out, {a, b}, {}, [](const BackwardCtx& ctx) { return Grads{ctx.grad, ctx.grad}; });
   return out;
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  const Dtype dt = detail::result_dtype("sub", a, b);
+  const Dtype dt = autograd::result_dtype("sub", a, b);
   Tensor out = binary_values("sub", a, b, dt, [](auto x, auto y) { return x - y; });
-  detail::record("sub", out, {a, b}, [](const BackwardCtx& ctx) {
+  autograd::record("sub", out, {a, b}, {}, [](const BackwardCtx& ctx) {
     return Grads{ctx.grad, ctx.needs(1) ? -ctx.grad : Tensor()};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  const Dtype dt = detail::result_dtype("mul", a, b);
+  const Dtype dt = autograd::result_dtype("mul", a, b);
   Tensor out = binary_values("mul", a, b, dt, [](auto x, auto y) { return x * y; });
-  detail::record("mul", out, {a, b}, [a, b](const BackwardCtx& ctx) {
-    return Grads{ctx.needs(0) ? ctx.grad * b : Tensor(), ctx.needs(1) ? ctx.grad * a : Tensor()};
+  autograd::record("mul", out, {a, b}, {a, b}, [](const BackwardCtx& ctx) {
+    // Each operand is read only for the other's gradient (as PyTorch saves them).
+    return Grads{ctx.needs(0) ? ctx.grad * ctx.saved(1) : Tensor(),
+                 ctx.needs(1) ? ctx.grad * ctx.saved(0) : Tensor()};
   });
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  Dtype dt = detail::result_dtype("div", a, b);
+  Dtype dt = autograd::result_dtype("div", a, b);
   if (dt == Dtype::i64) dt = Dtype::f32;  // true division, as PyTorch
   Tensor out = binary_values("div", a, b, dt, [](auto x, auto y) { return x / y; });
-  detail::record("div", out, {a, b}, [a, b](const BackwardCtx& ctx) {
-    return Grads{ctx.needs(0) ? ctx.grad / b : Tensor(),
-                 ctx.needs(1) ? -ctx.grad * a / (b * b) : Tensor()};
+  autograd::record("div", out, {a, b}, {a, b}, [](const BackwardCtx& ctx) {
+    const Tensor b = ctx.saved(1);
+    if (!ctx.needs(1)) return Grads{ctx.grad / b, Tensor()};
+    const Tensor a = ctx.saved(0);  // read only for b's gradient
+    return Grads{ctx.needs(0) ? ctx.grad / b : Tensor(), -ctx.grad * a / (b * b)};
   });
   return out;
 }
 
 Tensor neg(const Tensor& x) {
-  detail::check_defined("neg", x);
-  Tensor out = detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::check_defined("neg", x);
+  Tensor out = autograd::dispatch(x.dtype(), [&]<class T>() {
     return detail::map_unary<T>(x, [](T v) { return static_cast<T>(-v); });
   });
-  detail::record("neg", out, {x}, [](const BackwardCtx& ctx) { return Grads{-ctx.grad}; }, /*save_output=*/false, /*saves_inputs=*/false);
+  autograd::record("neg", out, {x}, {}, [](const BackwardCtx& ctx) { return Grads{-ctx.grad}; });
   return out;
 }
 
@@ -107,9 +111,10 @@ Tensor operator/(double a, const Tensor& b) { return div(scalar_like(b, a), b); 
 Tensor operator-(const Tensor& x) { return neg(x); }
 
 Tensor pow(const Tensor& x, double exponent) {
-  detail::check_floating("pow", x);
+  autograd::check_floating("pow", x);
   Tensor out = unary_values("pow", x, [exponent](auto v) { return std::pow(v, exponent); });
-  detail::record("pow", out, {x}, [x, exponent](const BackwardCtx& ctx) {
+  autograd::record("pow", out, {x}, {x}, [exponent](const BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
     // d/dx x^0 is 0 everywhere, also at x = 0 where the formula below gives 0 * inf.
     if (exponent == 0.0) return Grads{zeros_like(x)};
     return Grads{ctx.grad * (exponent * pow(x, exponent - 1.0))};
@@ -118,14 +123,16 @@ Tensor pow(const Tensor& x, double exponent) {
 }
 
 Tensor pow(const Tensor& x, const Tensor& y) {
-  const Dtype dt = detail::result_dtype("pow", x, y);
+  const Dtype dt = autograd::result_dtype("pow", x, y);
   if (dt == Dtype::i64) {
     throw DtypeError("pow: expected a float tensor (f32 or f64), got i64 and i64 (shapes " +
                      shape_str(x.shape()) + " and " + shape_str(y.shape()) + ")");
   }
   Tensor out = binary_values("pow", x, y, dt, [](auto a, auto b) { return std::pow(a, b); });
-  detail::record("pow", out, {x, y}, [x, y](const BackwardCtx& ctx) {
+  autograd::record("pow", out, {x, y}, {x, y}, [](const BackwardCtx& ctx) {
     Grads g(2);
+    const Tensor x = ctx.saved(0);
+    const Tensor y = ctx.saved(1);
     if (ctx.needs(0)) g[0] = ctx.grad * y * pow(x, y - 1.0);
     if (ctx.needs(1)) {
       // PyTorch masks the exponent's gradient where x == 0 and y >= 0 (0^y has a finite
@@ -140,43 +147,46 @@ Tensor pow(const Tensor& x, const Tensor& y) {
 }
 
 Tensor pow(double base, const Tensor& y) {
-  detail::check_floating("pow", y);
+  autograd::check_floating("pow", y);
   return pow(scalar_tensor(base, {.dtype = y.dtype()}), y);
 }
 
 Tensor square(const Tensor& x) { return mul(x, x); }
 
 Tensor exp(const Tensor& x) {
-  detail::check_floating("exp", x);
+  autograd::check_floating("exp", x);
   Tensor out = unary_values("exp", x, [](auto v) { return detail::vexp(v); });
-  detail::record("exp", out, {x}, [](const BackwardCtx& ctx) {
-    return Grads{ctx.grad * ctx.output()};
-  }, /*save_output=*/true, /*saves_inputs=*/false);
+  autograd::record("exp", out, {x}, {autograd::output}, [](const BackwardCtx& ctx) {
+    return Grads{ctx.grad * ctx.saved(0)};
+  });
   return out;
 }
 
 Tensor log(const Tensor& x) {
-  detail::check_floating("log", x);
+  autograd::check_floating("log", x);
   Tensor out = unary_values("log", x, [](auto v) { return std::log(v); });
-  detail::record("log", out, {x}, [x](const BackwardCtx& ctx) { return Grads{ctx.grad / x}; });
+  autograd::record("log", out, {x}, {x}, [](const BackwardCtx& ctx) {
+    return Grads{ctx.grad / ctx.saved(0)};
+  });
   return out;
 }
 
 Tensor sqrt(const Tensor& x) {
-  detail::check_floating("sqrt", x);
+  autograd::check_floating("sqrt", x);
   Tensor out = unary_values("sqrt", x, [](auto v) { return std::sqrt(v); });
-  detail::record("sqrt", out, {x}, [](const BackwardCtx& ctx) {
-    return Grads{ctx.grad / (2.0 * ctx.output())};
-  }, /*save_output=*/true, /*saves_inputs=*/false);
+  autograd::record("sqrt", out, {x}, {autograd::output}, [](const BackwardCtx& ctx) {
+    return Grads{ctx.grad / (2.0 * ctx.saved(0))};
+  });
   return out;
 }
 
 Tensor abs(const Tensor& x) {
-  detail::check_defined("abs", x);
-  Tensor out = detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::check_defined("abs", x);
+  Tensor out = autograd::dispatch(x.dtype(), [&]<class T>() {
     return detail::map_unary<T>(x, [](T v) { return v < 0 ? static_cast<T>(-v) : v; });
   });
-  detail::record("abs", out, {x}, [x](const BackwardCtx& ctx) {
+  autograd::record("abs", out, {x}, {x}, [](const BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
     // sign(x), with sign(0) = 0 as PyTorch; its own derivative is zero.
     const Tensor sign = unary_values("abs", x, [](auto v) { return (v > 0) - (v < 0); });
     return Grads{ctx.grad * sign};
@@ -185,20 +195,21 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
-  detail::check_defined("clamp", x);
+  autograd::check_defined("clamp", x);
   if (!min && !max) throw ValueError("clamp: at least one of min and max must be given");
   if (min && max && *min > *max) {
     throw ValueError("clamp: min " + std::to_string(*min) + " is greater than max " +
                      std::to_string(*max));
   }
   const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
-  Tensor out = detail::dispatch(x.dtype(), [&]<class T>() {
+  Tensor out = autograd::dispatch(x.dtype(), [&]<class T>() {
     return detail::map_unary<T>(x, [&](T v) {
       const double d = static_cast<double>(v);
       return static_cast<T>(d < lo ? lo : (d > hi ? hi : d));
     });
   });
-  detail::record("clamp", out, {x}, [x, lo, hi](const BackwardCtx& ctx) {
+  autograd::record("clamp", out, {x}, {x}, [lo, hi](const BackwardCtx& ctx) {
+    const Tensor x = ctx.saved(0);
     const Tensor inside = unary_values("clamp", x, [=](auto v) { return v >= lo && v <= hi; });
     return Grads{ctx.grad * inside};
   });
@@ -211,11 +222,13 @@ namespace {
 // PyTorch. `share_a` is 1 where a was chosen, 0.5 on ties, 0 elsewhere; its derivative
 // is zero almost everywhere, so it is computed without recording.
 Tensor extreme(const char* op, const Tensor& a, const Tensor& b, bool take_max) {
-  const Dtype dt = detail::result_dtype(op, a, b);
+  const Dtype dt = autograd::result_dtype(op, a, b);
   Tensor out = binary_values(op, a, b, dt, [take_max](auto x, auto y) {
     return take_max ? (x > y ? x : y) : (x < y ? x : y);
   });
-  detail::record(op, out, {a, b}, [a, b, dt, take_max, op](const BackwardCtx& ctx) {
+  autograd::record(op, out, {a, b}, {a, b}, [dt, take_max, op](const BackwardCtx& ctx) {
+    const Tensor a = ctx.saved(0);
+    const Tensor b = ctx.saved(1);
     const Tensor share_a = binary_values(op, a, b, dt, [take_max](auto x, auto y) {
       using T = decltype(x);
       if (x == y) return static_cast<T>(0.5);
@@ -239,7 +252,7 @@ namespace {
 // Calls f(out_index, in_offset) for every element of out_shape, where in_offset is the
 // element of an input of in_shape that broadcasts to it.
 template <class F> void walk_broadcast(const Shape& in_shape, const Shape& out_shape, F f) {
-  const std::int64_t n = detail::shape_numel(out_shape);
+  const std::int64_t n = autograd::shape_numel(out_shape);
   if (n == 0) return;
   const std::size_t nd = out_shape.size();
   if (nd == 0) {
@@ -277,37 +290,37 @@ void check_broadcastable(const char* op, const Shape& from, const Shape& to) {
 }  // namespace
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
-  detail::check_defined("broadcast_to", x);
+  autograd::check_defined("broadcast_to", x);
   check_broadcastable("broadcast_to", x.shape(), shape);
   if (x.shape() == shape) return x;
   Tensor out = detail::empty(shape, x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     const T* in = ptr<T>(x);
     T* o = ptr<T>(out);
     walk_broadcast(x.shape(), shape, [&](std::int64_t i, std::int64_t off) { o[i] = in[off]; });
   });
   const Shape in_shape = x.shape();
-  detail::record("broadcast_to", out, {x}, [in_shape](const BackwardCtx& ctx) {
+  autograd::record("broadcast_to", out, {x}, {}, [in_shape](const BackwardCtx& ctx) {
     return Grads{sum_to_size(ctx.grad, in_shape)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
 Tensor sum_to_size(const Tensor& x, const Shape& shape) {
-  detail::check_defined("sum_to_size", x);
+  autograd::check_defined("sum_to_size", x);
   check_broadcastable("sum_to_size", shape, x.shape());
   if (x.shape() == shape) return x;
   Tensor out = detail::empty(shape, x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     const T* in = ptr<T>(x);
     T* o = ptr<T>(out);
     std::fill(o, o + out.numel(), T(0));
     walk_broadcast(shape, x.shape(), [&](std::int64_t i, std::int64_t off) { o[off] += in[i]; });
   });
   const Shape in_shape = x.shape();
-  detail::record("sum_to_size", out, {x}, [in_shape](const BackwardCtx& ctx) {
+  autograd::record("sum_to_size", out, {x}, {}, [in_shape](const BackwardCtx& ctx) {
     return Grads{broadcast_to(ctx.grad, in_shape)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 

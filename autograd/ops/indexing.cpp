@@ -15,7 +15,7 @@ namespace xg {
 
 namespace {
 
-using detail::BackwardCtx;
+using autograd::BackwardCtx;
 
 // Where the j-th block of `block` elements of the o-th outer row lives in a buffer:
 // o * outer_stride + offset + j * step.
@@ -54,16 +54,16 @@ Tensor slice_backward(const Tensor& g, const Shape& in_shape, std::int64_t a, st
   const auto b = detail::axis_blocks(in_shape, a);
   const std::int64_t len = g.shape()[a];
   Tensor out = detail::empty(in_shape, g.dtype());
-  detail::dispatch(g.dtype(), [&]<class T>() {
+  autograd::dispatch(g.dtype(), [&]<class T>() {
     T* o = detail::ptr<T>(out);
     std::fill_n(o, b.outer * b.size * b.inner, T(0));
     copy_blocks<T>(detail::ptr<T>(g), {len * b.inner, 0, b.inner}, o,
                    {b.size * b.inner, start * b.inner, step * b.inner}, b.outer, len, b.inner);
   });
-  detail::record("slice_backward", out, {g}, [a, start, len, step](const BackwardCtx& ctx) {
+  autograd::record("slice_backward", out, {g}, {}, [a, start, len, step](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{slice_impl(ctx.grad, a, start, len, step)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -73,14 +73,14 @@ Tensor slice_impl(const Tensor& x, std::int64_t a, std::int64_t start, std::int6
   Shape out_shape = x.shape();
   out_shape[a] = len;
   Tensor out = detail::empty(out_shape, x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     copy_blocks<T>(detail::ptr<T>(x), {b.size * b.inner, start * b.inner, step * b.inner},
                    detail::ptr<T>(out), {len * b.inner, 0, b.inner}, b.outer, len, b.inner);
   });
-  detail::record("slice", out, {x}, [in_shape = x.shape(), a, start, step](const BackwardCtx& ctx) {
+  autograd::record("slice", out, {x}, {}, [in_shape = x.shape(), a, start, step](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{slice_backward(ctx.grad, in_shape, a, start, step)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -116,7 +116,7 @@ Tensor index_select_backward(const Tensor& g, const Shape& in_shape, std::int64_
   const auto b = detail::axis_blocks(in_shape, a);
   const std::int64_t m = index.numel();
   Tensor out = detail::empty(in_shape, g.dtype());
-  detail::dispatch(g.dtype(), [&]<class T>() {
+  autograd::dispatch(g.dtype(), [&]<class T>() {
     T* o = detail::ptr<T>(out);
     const T* gp = detail::ptr<T>(g);
     const std::int64_t* idx = detail::ptr<std::int64_t>(index);
@@ -129,10 +129,11 @@ Tensor index_select_backward(const Tensor& g, const Shape& in_shape, std::int64_
       }
     }
   });
-  detail::record("index_select_backward", out, {g}, [a, index](const BackwardCtx& ctx) {
+  autograd::record("index_select_backward", out, {g}, {index}, [a](const BackwardCtx& ctx) {
+    const Tensor index = ctx.saved(0);
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{index_select_impl(ctx.grad, a, index)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -143,7 +144,7 @@ Tensor index_select_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
   Shape out_shape = x.shape();
   out_shape[a] = m;
   Tensor out = detail::empty(out_shape, x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     const T* xp = detail::ptr<T>(x);
     T* o = detail::ptr<T>(out);
     const std::int64_t* idx = detail::ptr<std::int64_t>(index);
@@ -153,18 +154,19 @@ Tensor index_select_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
       }
     }
   });
-  detail::record("index_select", out, {x},
-                 [in_shape = x.shape(), a, index](const BackwardCtx& ctx) {
+  autograd::record("index_select", out, {x}, {index},
+                 [in_shape = x.shape(), a](const BackwardCtx& ctx) {
+    const Tensor index = ctx.saved(0);
                    if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
                    return std::vector<Tensor>{index_select_backward(ctx.grad, in_shape, a, index)};
-                 }, /*save_output=*/false, /*saves_inputs=*/false);
+                 });
   return out;
 }
 
 // Calls f(i, off) for every element of a tensor of shape `shape` in row-major order: i is
 // its flat position, off = sum over axes of its index times strides[axis].
 template <class F> void walk(const Shape& shape, const std::vector<std::int64_t>& strides, F f) {
-  const std::int64_t n = detail::shape_numel(shape);
+  const std::int64_t n = autograd::shape_numel(shape);
   if (n == 0) return;
   const std::size_t nd = shape.size();
   if (nd == 0) {
@@ -201,18 +203,19 @@ Tensor gather_backward(const Tensor& g, const Shape& in_shape, std::int64_t a,
   std::int64_t axis_stride = 0;
   const auto strides = gather_strides(in_shape, a, axis_stride);
   Tensor out = detail::empty(in_shape, g.dtype());
-  detail::dispatch(g.dtype(), [&]<class T>() {
+  autograd::dispatch(g.dtype(), [&]<class T>() {
     T* o = detail::ptr<T>(out);
     const T* gp = detail::ptr<T>(g);
     const std::int64_t* idx = detail::ptr<std::int64_t>(index);
-    std::fill_n(o, detail::shape_numel(in_shape), T(0));
+    std::fill_n(o, autograd::shape_numel(in_shape), T(0));
     walk(index.shape(), strides,
          [&](std::int64_t i, std::int64_t off) { o[off + idx[i] * axis_stride] += gp[i]; });
   });
-  detail::record("gather_backward", out, {g}, [a, index](const BackwardCtx& ctx) {
+  autograd::record("gather_backward", out, {g}, {index}, [a](const BackwardCtx& ctx) {
+    const Tensor index = ctx.saved(0);
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{gather_impl(ctx.grad, a, index)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -221,17 +224,18 @@ Tensor gather_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
   std::int64_t axis_stride = 0;
   const auto strides = gather_strides(x.shape(), a, axis_stride);
   Tensor out = detail::empty(index.shape(), x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     const T* xp = detail::ptr<T>(x);
     T* o = detail::ptr<T>(out);
     const std::int64_t* idx = detail::ptr<std::int64_t>(index);
     walk(index.shape(), strides,
          [&](std::int64_t i, std::int64_t off) { o[i] = xp[off + idx[i] * axis_stride]; });
   });
-  detail::record("gather", out, {x}, [in_shape = x.shape(), a, index](const BackwardCtx& ctx) {
+  autograd::record("gather", out, {x}, {index}, [in_shape = x.shape(), a](const BackwardCtx& ctx) {
+    const Tensor index = ctx.saved(0);
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{gather_backward(ctx.grad, in_shape, a, index)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -239,12 +243,12 @@ Tensor gather_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
 
 Tensor slice(const Tensor& x, std::int64_t axis, std::int64_t start, std::int64_t stop,
              std::int64_t step) {
-  detail::check_defined("slice", x);
+  autograd::check_defined("slice", x);
   if (step < 1) {
     throw ValueError("slice: step must be positive, got " + std::to_string(step) + " (axis " +
                      std::to_string(axis) + " of " + shape_str(x.shape()) + ")");
   }
-  const std::int64_t a = detail::normalize_axis("slice", axis, x.shape());
+  const std::int64_t a = autograd::normalize_axis("slice", axis, x.shape());
   const std::int64_t n = x.shape()[a];
   // Python slice semantics: negative bounds count from the end, then clamp to [0, n].
   const auto clamp_bound = [n](std::int64_t v) {
@@ -259,21 +263,21 @@ Tensor slice(const Tensor& x, std::int64_t axis, std::int64_t start, std::int64_
 }
 
 Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index) {
-  detail::check_defined("index_select", x);
-  detail::check_defined("index_select", index);
+  autograd::check_defined("index_select", x);
+  autograd::check_defined("index_select", index);
   check_index_dtype("index_select", index);
   if (index.dim() > 1) {
     throw ShapeError("index_select: index must be 1-D, got shape " + shape_str(index.shape()) +
                      " (x has shape " + shape_str(x.shape()) + ")");
   }
-  const std::int64_t a = detail::normalize_axis("index_select", axis, x.shape());
+  const std::int64_t a = autograd::normalize_axis("index_select", axis, x.shape());
   check_index_range("index_select", index, a, x.shape());
   return index_select_impl(x, a, index);
 }
 
 Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
-  detail::check_defined("gather", x);
-  detail::check_defined("gather", index);
+  autograd::check_defined("gather", x);
+  autograd::check_defined("gather", index);
   check_index_dtype("gather", index);
   const Shape& xs = x.shape();
   const Shape& is = index.shape();
@@ -281,7 +285,7 @@ Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
     throw ShapeError("gather: index of shape " + shape_str(is) + " must have as many axes as x " +
                      shape_str(xs));
   }
-  const std::int64_t a = detail::normalize_axis("gather", axis, xs);
+  const std::int64_t a = autograd::normalize_axis("gather", axis, xs);
   for (std::size_t d = 0; d < xs.size(); ++d) {
     if (static_cast<std::int64_t>(d) != a && is[d] > xs[d]) {
       throw ShapeError("gather: index of shape " + shape_str(is) + " is larger than x " +

@@ -33,7 +33,7 @@ namespace xg {
 namespace {
 
 using detail::ptr;
-using detail::shape_numel;
+using autograd::shape_numel;
 
 struct Operand {
   Shape batch;            // stack axes, broadcast against the other operand's
@@ -196,7 +196,7 @@ Shape grad_shape(const Shape& out_batch, const Shape& input_shape, std::size_t i
 // holds the broadcast batch times m times n elements in any arrangement of axes.
 Tensor gemm_op(const Tensor& a, const Operand& oa, const Tensor& b, const Operand& ob,
                const Shape& out_shape) {
-  const Shape out_batch = detail::broadcast_shapes("matmul", oa.batch, ob.batch);
+  const Shape out_batch = autograd::broadcast_shapes("matmul", oa.batch, ob.batch);
   // The views are built by this file only, but a wrong one would make BLAS read and write
   // out of bounds; a few integer comparisons turn such a bug into an exception.
   if (oa.op_cols() != ob.op_rows() || a.numel() != shape_numel(oa.batch) * oa.rows * oa.cols ||
@@ -206,19 +206,23 @@ Tensor gemm_op(const Tensor& a, const Operand& oa, const Tensor& b, const Operan
                            shape_str(a.shape()) + " and " + shape_str(b.shape()));
   }
   Tensor out = detail::empty(out_shape, a.dtype());
-  detail::dispatch_float("matmul", a.dtype(), [&]<class T>() {
+  autograd::dispatch_float("matmul", a.dtype(), [&]<class T>() {
     batched_gemm(ptr<T>(a), oa, ptr<T>(b), ob, out_batch, ptr<T>(out));
   });
-  detail::record("matmul", out, {a, b}, [a, b, oa, ob, out_batch](const detail::BackwardCtx& ctx) {
+  autograd::record("matmul", out, {a, b}, {a, b}, [oa, ob, out_batch](const autograd::BackwardCtx& ctx) {
     const Tensor& g = ctx.grad;
     const Operand og{out_batch, oa.op_rows(), ob.op_cols(), false};
     std::vector<Tensor> grads(2);
+    // Each operand is read only for the other's gradient (as PyTorch saves them).
     if (ctx.needs(0)) {
-      const Shape shape = grad_shape(out_batch, a.shape(), oa.batch.size());
+      const Tensor b = ctx.saved(1);
+      const Shape shape = grad_shape(out_batch, ctx.input_shape(0), oa.batch.size());
       grads[0] = oa.trans ? gemm_op(b, ob, g, og.transposed(), shape)
                           : gemm_op(g, og, b, ob.transposed(), shape);
     }
     if (ctx.needs(1)) {
+      const Tensor a = ctx.saved(0);
+      const Shape b_shape = ctx.input_shape(1);
       const std::int64_t nb = shape_numel(out_batch);
       if (nb > 1 && shape_numel(ob.batch) == 1 && shape_numel(oa.batch) == nb && !oa.trans) {
         // b is shared by the whole batch: its gradient sums over the batch, which is
@@ -226,10 +230,10 @@ Tensor gemm_op(const Tensor& a, const Operand& oa, const Tensor& b, const Operan
         // gradients to reduce afterwards).
         const Operand fa{{}, nb * oa.rows, oa.cols, false};
         const Operand fg{{}, nb * og.rows, og.cols, false};
-        grads[1] = ob.trans ? gemm_op(g, fg.transposed(), a, fa, b.shape())
-                            : gemm_op(a, fa.transposed(), g, fg, b.shape());
+        grads[1] = ob.trans ? gemm_op(g, fg.transposed(), a, fa, b_shape)
+                            : gemm_op(a, fa.transposed(), g, fg, b_shape);
       } else {
-        const Shape shape = grad_shape(out_batch, b.shape(), ob.batch.size());
+        const Shape shape = grad_shape(out_batch, b_shape, ob.batch.size());
         grads[1] = ob.trans ? gemm_op(g, og.transposed(), a, oa, shape)
                             : gemm_op(a, oa.transposed(), g, og, shape);
       }
@@ -246,7 +250,7 @@ void check_float_pair(const char* op, const Tensor& a, const Tensor& b) {
                      std::string(dtype_name(a.dtype())) + " and " +
                      std::string(dtype_name(b.dtype())));
   }
-  detail::result_dtype(op, a, b);  // throws for f32 with f64, naming both
+  autograd::result_dtype(op, a, b);  // throws for f32 with f64, naming both
 }
 
 // A matrix operand of matmul: 1-D vectors become one row (left) or one column (right).
@@ -258,8 +262,8 @@ Operand matmul_operand(const Shape& s, bool left) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  detail::check_defined("matmul", a);
-  detail::check_defined("matmul", b);
+  autograd::check_defined("matmul", a);
+  autograd::check_defined("matmul", b);
   check_float_pair("matmul", a, b);
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
@@ -292,8 +296,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  detail::check_defined("linear", x);
-  detail::check_defined("linear", weight);
+  autograd::check_defined("linear", x);
+  autograd::check_defined("linear", weight);
   check_float_pair("linear", x, weight);
   if (bias.defined()) check_float_pair("linear", x, bias);
   const Shape& sx = x.shape();
@@ -317,7 +321,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   out_shape.push_back(out_features);
 
   Tensor out = detail::empty(std::move(out_shape), x.dtype());
-  detail::dispatch_float("linear", x.dtype(), [&]<class T>() {
+  autograd::dispatch_float("linear", x.dtype(), [&]<class T>() {
     T* o = ptr<T>(out);
     T beta = T(0);
     if (bias.defined()) {
@@ -330,17 +334,19 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     gemm("linear", false, true, rows, out_features, in, ptr<T>(x), ptr<T>(weight), beta, o);
   });
 
-  auto backward = [x, weight, rows, in, out_features,
-                   has_bias = bias.defined()](const detail::BackwardCtx& ctx) {
+  auto backward = [rows, in, out_features,
+                   has_bias = bias.defined()](const autograd::BackwardCtx& ctx) {
     const Tensor& g = ctx.grad;
     // g is a rows x out_features matrix, x a rows x in one (Note [gemm operands]).
     const Operand og{{}, rows, out_features, false};
     std::vector<Tensor> grads(has_bias ? 3 : 2);
     if (ctx.needs(0)) {  // dx = g @ w
-      grads[0] = gemm_op(g, og, weight, Operand{{}, out_features, in, false}, x.shape());
+      grads[0] = gemm_op(g, og, ctx.saved(1), Operand{{}, out_features, in, false},
+                         ctx.input_shape(0));
     }
     if (ctx.needs(1)) {  // dw = g^T @ x, summed over all leading axes by the GEMM
-      grads[1] = gemm_op(g, og.transposed(), x, Operand{{}, rows, in, false}, weight.shape());
+      grads[1] = gemm_op(g, og.transposed(), ctx.saved(0), Operand{{}, rows, in, false},
+                         ctx.input_shape(1));
     }
     if (has_bias && ctx.needs(2)) {  // db = g summed over the leading axes
       const std::int64_t nd = g.dim();
@@ -350,7 +356,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         // One row: the sum is a copy (0 + v, as the sum computes it). Not recorded,
         // so only when the backward itself is not (no create_graph).
         Tensor db = detail::empty({out_features}, g.dtype());
-        detail::dispatch_float("linear", g.dtype(), [&]<class T>() {
+        autograd::dispatch_float("linear", g.dtype(), [&]<class T>() {
           const T* gv = ptr<T>(g);
           T* o = ptr<T>(db);
           for (std::int64_t j = 0; j < out_features; ++j) o[j] = T(0) + gv[j];
@@ -365,9 +371,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     return grads;
   };
   if (bias.defined()) {
-    detail::record("linear", out, {x, weight, bias}, std::move(backward));
+    autograd::record("linear", out, {x, weight, bias}, {x, weight}, std::move(backward));
   } else {
-    detail::record("linear", out, {x, weight}, std::move(backward));
+    autograd::record("linear", out, {x, weight}, {x, weight}, std::move(backward));
   }
   return out;
 }

@@ -215,7 +215,7 @@ Tensor expand_grad(const Tensor& g, const Shape& keep_shape, const Shape& in_sha
 // Not recorded: only for a backward that is not itself recorded (no create_graph).
 Tensor repeat_mean_grad(const Tensor& g, double n, const Shape& in_shape) {
   Tensor out = detail::empty(in_shape, g.dtype());
-  detail::dispatch_float("mean", g.dtype(), [&]<class T>() {
+  autograd::dispatch_float("mean", g.dtype(), [&]<class T>() {
     const T v = detail::ptr<T>(g)[0] / static_cast<T>(n);
     T* o = detail::ptr<T>(out);
     std::fill(o, o + out.numel(), v);
@@ -253,23 +253,23 @@ template <class T> Tensor extreme_weights(const ReducePlan& p, const Tensor& x, 
 
 template <bool IsMax>
 Tensor extreme(const char* op, const Tensor& x, const Axes& axes, bool keepdim) {
-  detail::check_defined(op, x);
+  autograd::check_defined(op, x);
   const ReducePlan p = detail::make_reduce_plan(op, x.shape(), axes);
   check_nonempty_axes(op, p, x.shape());
   Tensor out = detail::empty(keepdim ? p.keep_shape : p.out_shape, x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     extreme_kernel<IsMax, T>(p, detail::ptr<T>(x), detail::ptr<T>(out));
   });
   if (x.requires_grad()) {
-    detail::record(
-        op, out, {x},
-        [op, x, p](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
+    autograd::record(
+        op, out, {x}, {x, autograd::output},
+        [op, p](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+    const Tensor x = ctx.saved(0);
           if (!ctx.needs(0)) return {Tensor()};
-          const Tensor w = detail::dispatch_float(
-              op, x.dtype(), [&]<class T>() { return extreme_weights<T>(p, x, ctx.output()); });
+          const Tensor w = autograd::dispatch_float(
+              op, x.dtype(), [&]<class T>() { return extreme_weights<T>(p, x, ctx.saved(1)); });
           return {w * keep_dims(ctx.grad, p.keep_shape)};
-        },
-        /*save_output=*/true);
+        });
   }
   return out;
 }
@@ -280,7 +280,7 @@ Tensor variance_values(const ReducePlan& p, const Tensor& x, std::int64_t correc
                        bool take_sqrt) {
   Tensor out = detail::empty(keepdim ? p.keep_shape : p.out_shape, x.dtype());
   const double dof = std::max<double>(static_cast<double>(p.group - correction), 0.0);
-  detail::dispatch_float("var", x.dtype(), [&]<class T>() {
+  autograd::dispatch_float("var", x.dtype(), [&]<class T>() {
     const T* xv = detail::ptr<T>(x);
     // Two passes (mean, then squared deviations) rather than sum(x^2) - n mean^2,
     // which cancels catastrophically when the mean is large against the spread.
@@ -341,7 +341,7 @@ void arg_kernel(const T* x, std::int64_t* out, std::int64_t outer, std::int64_t 
 template <bool IsMax>
 Tensor arg_extreme(const char* op, const Tensor& x, std::optional<std::int64_t> axis,
                    bool keepdim) {
-  detail::check_defined(op, x);
+  autograd::check_defined(op, x);
   const Shape& shape = x.shape();
   std::int64_t outer = 1, size = x.numel(), inner = 1;
   Shape out_shape;
@@ -363,7 +363,7 @@ Tensor arg_extreme(const char* op, const Tensor& x, std::optional<std::int64_t> 
   }
   Tensor out = detail::empty(out_shape, Dtype::i64);
   if (outer * inner == 0) return out;
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     arg_kernel<IsMax, T>(detail::ptr<T>(x), detail::ptr<std::int64_t>(out), outer, size, inner);
   });
   return out;
@@ -376,21 +376,20 @@ Tensor arg_extreme(const char* op, const Tensor& x, std::optional<std::int64_t> 
 Tensor sum(const Tensor& x) { return sum(x, Axes{}, false); }
 
 Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
-  detail::check_defined("sum", x);
+  autograd::check_defined("sum", x);
   const ReducePlan p = detail::make_reduce_plan("sum", x.shape(), axes);
   Tensor out = detail::empty(keepdim ? p.keep_shape : p.out_shape, x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     const auto acc = sum_kernel<T>(p, detail::ptr<T>(x));
     T* o = detail::ptr<T>(out);
     for (std::int64_t i = 0; i < p.out_numel; ++i) o[i] = static_cast<T>(acc[i]);
   });
   if (x.requires_grad()) {
-    detail::record("sum", out, {x},
-                   [keep = p.keep_shape,
-                    in_shape = x.shape()](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
+    autograd::record("sum", out, {x}, {},
+                   [keep = p.keep_shape, in_shape = x.shape()](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
                      if (!ctx.needs(0)) return {Tensor()};
                      return {expand_grad(ctx.grad, keep, in_shape)};
-                   }, /*save_output=*/false, /*saves_inputs=*/false);
+                   });
   }
   return out;
 }
@@ -398,28 +397,27 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
 Tensor mean(const Tensor& x) { return mean(x, Axes{}, false); }
 
 Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
-  detail::check_defined("mean", x);
+  autograd::check_defined("mean", x);
   check_float_input("mean", x);
   const ReducePlan p = detail::make_reduce_plan("mean", x.shape(), axes);
   Tensor out = detail::empty(keepdim ? p.keep_shape : p.out_shape, x.dtype());
   // An empty group gives 0/0 = nan, as PyTorch.
   const double n = static_cast<double>(p.group);
-  detail::dispatch_float("mean", x.dtype(), [&]<class T>() {
+  autograd::dispatch_float("mean", x.dtype(), [&]<class T>() {
     const auto acc = sum_kernel<T>(p, detail::ptr<T>(x));
     T* o = detail::ptr<T>(out);
     for (std::int64_t i = 0; i < p.out_numel; ++i) o[i] = static_cast<T>(acc[i] / n);
   });
   if (x.requires_grad()) {
-    detail::record("mean", out, {x},
-                   [keep = p.keep_shape, in_shape = x.shape(),
-                    n](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
+    autograd::record("mean", out, {x}, {},
+                   [keep = p.keep_shape, in_shape = x.shape(), n](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
                      if (!ctx.needs(0)) return {Tensor()};
                      if (!is_grad_enabled() && ctx.grad.numel() == 1) {
                        return {repeat_mean_grad(ctx.grad, n, in_shape)};
                      }
                      // Scale the small gradient before repeating it.
                      return {expand_grad(ctx.grad / n, keep, in_shape)};
-                   }, /*save_output=*/false, /*saves_inputs=*/false);
+                   });
   }
   return out;
 }
@@ -427,13 +425,14 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
 // ---- var and std -----------------------------------------------------------------------
 
 Tensor var(const Tensor& x, const Axes& axes, std::int64_t correction, bool keepdim) {
-  detail::check_defined("var", x);
+  autograd::check_defined("var", x);
   check_float_input("var", x);
   const ReducePlan p = detail::make_reduce_plan("var", x.shape(), axes);
   Tensor out = variance_values(p, x, correction, keepdim, /*take_sqrt=*/false);
   if (x.requires_grad()) {
-    detail::record(
-        "var", out, {x}, [x, p, correction](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
+    autograd::record(
+        "var", out, {x}, {x}, [p, correction](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+    const Tensor x = ctx.saved(0);
           if (!ctx.needs(0)) return {Tensor()};
           // d var / dx = 2 (x - mean) / (N - correction); N <= correction
           // gives inf * 0 = nan (PyTorch does the same).
@@ -446,23 +445,23 @@ Tensor var(const Tensor& x, const Axes& axes, std::int64_t correction, bool keep
 }
 
 Tensor std(const Tensor& x, const Axes& axes, std::int64_t correction, bool keepdim) {
-  detail::check_defined("std", x);
+  autograd::check_defined("std", x);
   check_float_input("std", x);
   const ReducePlan p = detail::make_reduce_plan("std", x.shape(), axes);
   Tensor out = variance_values(p, x, correction, keepdim, /*take_sqrt=*/true);
   if (x.requires_grad()) {
-    detail::record(
-        "std", out, {x},
-        [x, p, correction](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
+    autograd::record(
+        "std", out, {x}, {x, autograd::output},
+        [p, correction](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+    const Tensor x = ctx.saved(0);
           if (!ctx.needs(0)) return {Tensor()};
           // d std / dx = (x - mean) / ((N - correction) std). Where std is 0 this is
           // 0/0 = nan, as in PyTorch (std is not differentiable at constant input).
           const double dof = std::max<double>(static_cast<double>(p.group - correction), 0.0);
           const Tensor centered = x - mean(x, p.axes, /*keepdim=*/true);
-          const Tensor s = keep_dims(ctx.output(), p.keep_shape);
+          const Tensor s = keep_dims(ctx.saved(1), p.keep_shape);
           return {centered * (keep_dims(ctx.grad, p.keep_shape) / (s * dof))};
-        },
-        /*save_output=*/true);
+        });
   }
   return out;
 }
@@ -481,11 +480,11 @@ Tensor min(const Tensor& x, const Axes& axes, bool keepdim) {
 // ---- logsumexp -------------------------------------------------------------------------
 
 Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim) {
-  detail::check_defined("logsumexp", x);
+  autograd::check_defined("logsumexp", x);
   check_float_input("logsumexp", x);
   const ReducePlan p = detail::make_reduce_plan("logsumexp", x.shape(), axes);
   Tensor out = detail::empty(keepdim ? p.keep_shape : p.out_shape, x.dtype());
-  detail::dispatch_float("logsumexp", x.dtype(), [&]<class T>() {
+  autograd::dispatch_float("logsumexp", x.dtype(), [&]<class T>() {
     const T* xv = detail::ptr<T>(x);
     // log sum exp(x) = m + log sum exp(x - m) with m the group's max, so that exp never
     // overflows. An infinite (or empty, -inf) max is replaced by 0: subtracting it would
@@ -503,15 +502,15 @@ Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim) {
     }
   });
   if (x.requires_grad()) {
-    detail::record(
-        "logsumexp", out, {x},
-        [x, keep = p.keep_shape](const detail::BackwardCtx& ctx) -> std::vector<Tensor> {
+    autograd::record(
+        "logsumexp", out, {x}, {x, autograd::output},
+        [keep = p.keep_shape](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+    const Tensor x = ctx.saved(0);
           if (!ctx.needs(0)) return {Tensor()};
           // d/dx log sum exp(x) = exp(x - out): softmax over the group, from the saved
           // output so that no second max pass is needed.
-          return {exp(x - keep_dims(ctx.output(), keep)) * keep_dims(ctx.grad, keep)};
-        },
-        /*save_output=*/true);
+          return {exp(x - keep_dims(ctx.saved(1), keep)) * keep_dims(ctx.grad, keep)};
+        });
   }
   return out;
 }

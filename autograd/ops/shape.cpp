@@ -19,7 +19,7 @@ namespace xg {
 
 namespace {
 
-using detail::BackwardCtx;
+using autograd::BackwardCtx;
 
 // The target shape of a reshape with its -1 (if any) filled in; ShapeError otherwise.
 Shape infer_shape(const Shape& from, std::int64_t numel, const Shape& to) {
@@ -64,10 +64,10 @@ Tensor reshape_impl(const char* name, const Tensor& x, const Shape& shape) {
   Tensor out = detail::empty(shape, x.dtype());
   const std::int64_t bytes = x.numel() * static_cast<std::int64_t>(dtype_size(x.dtype()));
   if (bytes > 0) std::memcpy(out.impl()->storage->ptr, x.impl()->storage->ptr, bytes);
-  detail::record(name, out, {x}, [in_shape = x.shape()](const BackwardCtx& ctx) {
+  autograd::record(name, out, {x}, {}, [in_shape = x.shape()](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{reshape(ctx.grad, in_shape)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -148,13 +148,13 @@ Tensor permute_impl(const char* name, const Tensor& x, const Axes& perm) {
     inverse[perm[i]] = static_cast<std::int64_t>(i);
   }
   Tensor out = detail::empty(out_shape, x.dtype());
-  detail::dispatch(x.dtype(), [&]<class T>() {
+  autograd::dispatch(x.dtype(), [&]<class T>() {
     strided_copy<T>(detail::ptr<T>(x), out_shape, strides, detail::ptr<T>(out));
   });
-  detail::record(name, out, {x}, [inverse](const BackwardCtx& ctx) {
+  autograd::record(name, out, {x}, {}, [inverse](const BackwardCtx& ctx) {
     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
     return std::vector<Tensor>{permute(ctx.grad, inverse)};
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -179,7 +179,7 @@ Dtype join_dtype(const char* op, const std::vector<Tensor>& tensors) {
 
 void check_list(const char* op, const std::vector<Tensor>& tensors) {
   if (tensors.empty()) throw ValueError(std::string(op) + ": expected a non-empty list of tensors");
-  for (const Tensor& t : tensors) detail::check_defined(op, t);
+  for (const Tensor& t : tensors) autograd::check_defined(op, t);
 }
 
 // Copies, for each outer index, one block of blocks[k] elements from each source in turn:
@@ -199,16 +199,37 @@ void join_blocks(const std::vector<Tensor>& srcs, const std::vector<std::int64_t
 }  // namespace
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  detail::check_defined("reshape", x);
+  autograd::check_defined("reshape", x);
   return reshape_impl("reshape", x, infer_shape(x.shape(), x.numel(), shape));
 }
 
+// Note [views]
+// A view shares its input's Storage (and so its version counter). Its backward is a
+// reshape back, like reshape's. What xgrad does not do is PyTorch's rebasing of a view's
+// or its base's history after an in-place write to either: the storage is marked when a
+// view enters a graph, and in-place ops that would need rebasing refuse it
+// (autograd/inplace.cpp) instead of giving a silently wrong gradient.
+Tensor Tensor::view(const Shape& shape) const {
+  autograd::check_defined("view", *this);
+  auto impl = detail::make_pooled<detail::TensorImpl>();
+  impl->shape = infer_shape(this->shape(), numel(), shape);
+  impl->storage = impl_->storage;
+  impl->numel = impl_->numel;
+  impl->dtype = impl_->dtype;
+  Tensor out(std::move(impl));
+  autograd::record("view", out, {*this}, {}, [in_shape = this->shape()](const BackwardCtx& ctx) {
+    return tensor_list{xg::reshape(ctx.grad, in_shape)};
+  });
+  if (out.requires_grad()) impl_->storage->viewed_in_graph = true;
+  return out;
+}
+
 Tensor flatten(const Tensor& x, std::int64_t start_axis, std::int64_t end_axis) {
-  detail::check_defined("flatten", x);
+  autograd::check_defined("flatten", x);
   // A 0-d tensor flattens to one element (PyTorch), with axes checked as for shape (1).
   const Shape shape = x.dim() == 0 ? Shape{1} : x.shape();
-  const std::int64_t start = detail::normalize_axis("flatten", start_axis, shape);
-  const std::int64_t end = detail::normalize_axis("flatten", end_axis, shape);
+  const std::int64_t start = autograd::normalize_axis("flatten", start_axis, shape);
+  const std::int64_t end = autograd::normalize_axis("flatten", end_axis, shape);
   if (start > end) {
     throw ShapeError("flatten: start_axis " + std::to_string(start_axis) +
                      " comes after end_axis " + std::to_string(end_axis) + " for " +
@@ -223,7 +244,7 @@ Tensor flatten(const Tensor& x, std::int64_t start_axis, std::int64_t end_axis) 
 }
 
 Tensor permute(const Tensor& x, const Axes& axes) {
-  detail::check_defined("permute", x);
+  autograd::check_defined("permute", x);
   const Shape& shape = x.shape();
   if (static_cast<std::int64_t>(axes.size()) != x.dim()) {
     throw ShapeError("permute: got " + std::to_string(axes.size()) + " axes " + shape_str(axes) +
@@ -232,7 +253,7 @@ Tensor permute(const Tensor& x, const Axes& axes) {
   Axes perm(axes.size());
   std::vector<bool> seen(axes.size(), false);
   for (std::size_t i = 0; i < axes.size(); ++i) {
-    perm[i] = detail::normalize_axis("permute", axes[i], shape);
+    perm[i] = autograd::normalize_axis("permute", axes[i], shape);
     if (seen[perm[i]]) {
       throw ShapeError("permute: axis " + std::to_string(axes[i]) + " repeated in " +
                        shape_str(axes) + " for " + shape_str(shape));
@@ -243,15 +264,15 @@ Tensor permute(const Tensor& x, const Axes& axes) {
 }
 
 Tensor transpose(const Tensor& x, std::int64_t axis0, std::int64_t axis1) {
-  detail::check_defined("transpose", x);
+  autograd::check_defined("transpose", x);
   // A 0-d tensor transposes to itself (PyTorch accepts axes 0 and -1 there).
   if (x.dim() == 0) {
-    detail::normalize_axis("transpose", axis0, Shape{1});
-    detail::normalize_axis("transpose", axis1, Shape{1});
+    autograd::normalize_axis("transpose", axis0, Shape{1});
+    autograd::normalize_axis("transpose", axis1, Shape{1});
     return reshape_impl("transpose", x, x.shape());
   }
-  const std::int64_t a = detail::normalize_axis("transpose", axis0, x.shape());
-  const std::int64_t b = detail::normalize_axis("transpose", axis1, x.shape());
+  const std::int64_t a = autograd::normalize_axis("transpose", axis0, x.shape());
+  const std::int64_t b = autograd::normalize_axis("transpose", axis1, x.shape());
   Axes perm(x.dim());
   for (std::int64_t i = 0; i < x.dim(); ++i) perm[i] = i;
   std::swap(perm[a], perm[b]);
@@ -259,7 +280,7 @@ Tensor transpose(const Tensor& x, std::int64_t axis0, std::int64_t axis1) {
 }
 
 Tensor squeeze(const Tensor& x) {
-  detail::check_defined("squeeze", x);
+  autograd::check_defined("squeeze", x);
   Shape out;
   for (std::int64_t s : x.shape()) {
     if (s != 1) out.push_back(s);
@@ -268,19 +289,19 @@ Tensor squeeze(const Tensor& x) {
 }
 
 Tensor squeeze(const Tensor& x, std::int64_t axis) {
-  detail::check_defined("squeeze", x);
+  autograd::check_defined("squeeze", x);
   if (x.dim() == 0) {
-    detail::normalize_axis("squeeze", axis, Shape{1});
+    autograd::normalize_axis("squeeze", axis, Shape{1});
     return reshape_impl("squeeze", x, x.shape());
   }
-  const std::int64_t a = detail::normalize_axis("squeeze", axis, x.shape());
+  const std::int64_t a = autograd::normalize_axis("squeeze", axis, x.shape());
   Shape out = x.shape();
   if (out[a] == 1) out.erase(out.begin() + a);
   return reshape_impl("squeeze", x, out);
 }
 
 Tensor unsqueeze(const Tensor& x, std::int64_t axis) {
-  detail::check_defined("unsqueeze", x);
+  autograd::check_defined("unsqueeze", x);
   const std::int64_t nd = x.dim();
   if (axis < -nd - 1 || axis > nd) {
     throw ShapeError("unsqueeze: axis " + std::to_string(axis) + " is out of range [" +
@@ -299,7 +320,7 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis) {
   if (first.empty()) {
     throw ShapeError("concat: tensor 0 has shape () and cannot be concatenated (it has no axes)");
   }
-  const std::int64_t a = detail::normalize_axis("concat", axis, first);
+  const std::int64_t a = autograd::normalize_axis("concat", axis, first);
   std::vector<std::int64_t> sizes(tensors.size());
   Shape out_shape = first;
   out_shape[a] = 0;
@@ -329,10 +350,10 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis) {
     blocks[k] = sizes[k] * blocks_info.inner;
   }
   Tensor out = detail::empty(out_shape, dtype);
-  detail::dispatch(dtype, [&]<class T>() {
+  autograd::dispatch(dtype, [&]<class T>() {
     join_blocks<T>(srcs, blocks, blocks_info.outer, detail::ptr<T>(out));
   });
-  detail::record("concat", out, tensors, [a, sizes](const BackwardCtx& ctx) {
+  autograd::record("concat", out, tensors, {}, [a, sizes](const BackwardCtx& ctx) {
     std::vector<Tensor> grads(sizes.size());
     std::int64_t offset = 0;
     for (std::size_t k = 0; k < sizes.size(); ++k) {
@@ -340,7 +361,7 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis) {
       offset += sizes[k];
     }
     return grads;
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
@@ -374,24 +395,24 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis) {
     srcs[k] = detail::cast_values(tensors[k], dtype);
   }
   Tensor out = detail::empty(out_shape, dtype);
-  detail::dispatch(dtype, [&]<class T>() {
+  autograd::dispatch(dtype, [&]<class T>() {
     join_blocks<T>(srcs, std::vector<std::int64_t>(tensors.size(), block), outer,
                    detail::ptr<T>(out));
   });
   const std::size_t count = tensors.size();
-  detail::record("stack", out, tensors, [a, count](const BackwardCtx& ctx) {
+  autograd::record("stack", out, tensors, {}, [a, count](const BackwardCtx& ctx) {
     std::vector<Tensor> grads(count);
     for (std::size_t k = 0; k < count; ++k) {
       const auto i = static_cast<std::int64_t>(k);
       if (ctx.needs(k)) grads[k] = squeeze(slice(ctx.grad, a, i, i + 1), a);
     }
     return grads;
-  }, /*save_output=*/false, /*saves_inputs=*/false);
+  });
   return out;
 }
 
 Tensor one_hot(const Tensor& indices, std::int64_t num_classes) {
-  detail::check_defined("one_hot", indices);
+  autograd::check_defined("one_hot", indices);
   if (indices.dtype() != Dtype::i64) {
     throw DtypeError("one_hot: indices must be i64, got " +
                      std::string(dtype_name(indices.dtype())));

@@ -105,7 +105,7 @@ template <class T, bool Log> void softmax_kernel(const T* x, T* y, const Layout&
 // Checks x and the axis, and returns the layout and the axes to reduce in backward
 // ({axis}, or {} for a 0-D tensor, which PyTorch treats as one element along axis 0/-1).
 Layout prepare(const char* op, const Tensor& x, std::int64_t axis, Axes& reduce_axes) {
-  detail::check_defined(op, x);
+  autograd::check_defined(op, x);
   if (!is_floating(x.dtype())) {
     throw DtypeError(std::string(op) + ": expected a float tensor (f32 or f64), got i64 of shape " +
                      shape_str(x.shape()));
@@ -113,11 +113,11 @@ Layout prepare(const char* op, const Tensor& x, std::int64_t axis, Axes& reduce_
   const Shape& shape = x.shape();
   Layout l;
   if (shape.empty()) {
-    if (axis != 0 && axis != -1) detail::normalize_axis(op, axis, shape);  // throws
+    if (axis != 0 && axis != -1) autograd::normalize_axis(op, axis, shape);  // throws
     reduce_axes = {};
     return l;
   }
-  const std::int64_t a = detail::normalize_axis(op, axis, shape);
+  const std::int64_t a = autograd::normalize_axis(op, axis, shape);
   reduce_axes = {a};
   for (std::int64_t d = 0; d < a; ++d) l.outer *= shape[static_cast<std::size_t>(d)];
   l.n = shape[static_cast<std::size_t>(a)];
@@ -127,7 +127,7 @@ Layout prepare(const char* op, const Tensor& x, std::int64_t axis, Axes& reduce_
 
 template <bool Log> Tensor forward(const char* op, const Tensor& x, const Layout& l) {
   Tensor out = detail::empty(x.shape(), x.dtype());
-  detail::dispatch_float(op, x.dtype(),
+  autograd::dispatch_float(op, x.dtype(),
                          [&]<class T>() { softmax_kernel<T, Log>(ptr<T>(x), ptr<T>(out), l); });
   return out;
 }
@@ -138,15 +138,14 @@ Tensor softmax(const Tensor& x, std::int64_t axis) {
   Axes axes;
   const Layout l = prepare("softmax", x, axis, axes);
   Tensor out = forward<false>("softmax", x, l);
-  detail::record(
-      "softmax", out, {x},
-      [axes](const detail::BackwardCtx& ctx) {
+  autograd::record(
+      "softmax", out, {x}, {autograd::output},
+      [axes](const autograd::BackwardCtx& ctx) {
         // dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g.
-        const Tensor y = ctx.output();
+        const Tensor y = ctx.saved(0);
         const Tensor& g = ctx.grad;
         return std::vector<Tensor>{y * (g - sum(g * y, axes, true))};
-      },
-      /*save_output=*/true, /*saves_inputs=*/false);
+      });
   return out;
 }
 
@@ -154,15 +153,14 @@ Tensor log_softmax(const Tensor& x, std::int64_t axis) {
   Axes axes;
   const Layout l = prepare("log_softmax", x, axis, axes);
   Tensor out = forward<true>("log_softmax", x, l);
-  detail::record(
-      "log_softmax", out, {x},
-      [axes](const detail::BackwardCtx& ctx) {
+  autograd::record(
+      "log_softmax", out, {x}, {autograd::output},
+      [axes](const autograd::BackwardCtx& ctx) {
         // dx = g - softmax(x) * sum(g), with softmax(x) = exp(y) from the saved output.
-        const Tensor y = ctx.output();
+        const Tensor y = ctx.saved(0);
         const Tensor& g = ctx.grad;
         return std::vector<Tensor>{g - exp(y) * sum(g, axes, true)};
-      },
-      /*save_output=*/true, /*saves_inputs=*/false);
+      });
   return out;
 }
 

@@ -15,13 +15,13 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/detail/rng.hpp"
+#include "autograd/generator.hpp"
 
 namespace xg::data::detail {
 
-class Rng : public xg::detail::Xoshiro256 {
+class Rng : public xg::Generator {
  public:
-  explicit Rng(std::uint64_t seed) : Xoshiro256(seed) {}
+  explicit Rng(std::uint64_t seed) : Generator(seed) {}
 
   // Standard normal (Box-Muller; the second value of each pair is kept for the next call).
   double normal() {

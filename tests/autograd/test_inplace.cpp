@@ -48,7 +48,7 @@ TEST_CASE("inplace: bad input") {
 TEST_CASE("inplace: on a leaf that requires grad only inside NoGradGuard") {
   Tensor w = ones({2}, {.requires_grad = true});
   check_throws<GraphError>([&] { w.add_(1.0); }, {"add_", "leaf", "requires grad", "NoGradGuard"});
-  check_throws<GraphError>([&] { w.zero_(); }, {"fill_", "leaf"});
+  check_throws<GraphError>([&] { w.zero_(); }, {"zero_", "leaf"});
   {
     NoGradGuard ng;
     w.mul_(3.0);

@@ -1,4 +1,4 @@
-// Tests of the vectorised building blocks in autograd/detail/simd.hpp (exp_f32, lane_sum,
+// Tests of the vectorised building blocks in autograd/simd.hpp (exp_f32, lane_sum,
 // lane_max) and of the ops that use them: accuracy against double-precision references,
 // special values, and the same bits in the library's clones as in a plain build
 // (Note [simd clones]).
@@ -8,7 +8,7 @@
 #include <limits>
 #include <vector>
 
-#include "autograd/detail/simd.hpp"
+#include "autograd/simd.hpp"
 #include "support/check.hpp"
 
 using namespace xg;

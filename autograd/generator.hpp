@@ -1,7 +1,7 @@
-// The generator behind every random number in xgrad: xoshiro256** (Blackman & Vigna)
-// seeded through splitmix64, with Lemire's unbiased bounded draws. autograd/random.cpp
-// keeps the library's global instance; data/ keeps private instances (Note [private data
-// streams] in data/detail/rng.hpp). Not installed; users never include this.
+// xg::Generator: the generator behind every random number in xgrad, xoshiro256**
+// (Blackman & Vigna) seeded through splitmix64, with Lemire's unbiased bounded draws.
+// autograd/random.cpp keeps the library's global instance; data/ keeps private instances
+// (Note [private data streams] in data/detail/rng.hpp); users may keep their own.
 // Note [portable randomness]
 // Only integer arithmetic decides which numbers come out, so a seed gives the same values
 // with any compiler and standard library.
@@ -9,11 +9,11 @@
 
 #include <cstdint>
 
-namespace xg::detail {
+namespace xg {
 
-class Xoshiro256 {
+class Generator {
  public:
-  explicit Xoshiro256(std::uint64_t seed) {
+  explicit Generator(std::uint64_t seed) {
     for (auto& word : s_) {  // splitmix64
       seed += 0x9e3779b97f4a7c15ULL;
       std::uint64_t z = seed;
@@ -58,4 +58,4 @@ class Xoshiro256 {
   std::uint64_t s_[4];
 };
 
-}  // namespace xg::detail
+}  // namespace xg
