@@ -126,8 +126,8 @@ Tensor BackwardCtx::saved(std::size_t i) const {
   if (!slot.tensor.defined()) return slot.tensor;
   const auto& storage = slot.tensor.impl()->storage;
   if (storage->version != slot.version) {
-    const std::string which = slot.is_output ? std::string("its output")
-                                             : "saved tensor " + std::to_string(i);
+    const std::string which =
+        slot.is_output ? std::string("its output") : "saved tensor " + std::to_string(i);
     throw GraphError(
         std::string(node_.name) + ": one of the tensors needed for its gradient (" + which +
         ", shape " + shape_str(slot.tensor.shape()) + ", " +
@@ -175,9 +175,7 @@ Node::~Node() {
     return;
   }
   destroying = true;
-  {
-    Remains own{std::move(edges), std::move(backward), std::move(saved)};
-  }
+  { Remains own{std::move(edges), std::move(backward), std::move(saved)}; }
   while (!destroy_queue.empty()) {
     Remains r = std::move(destroy_queue.back());
     destroy_queue.pop_back();
@@ -258,10 +256,10 @@ void check_finite_gradients(const Node& node, const std::vector<Tensor>& grads) 
     if (!g.defined() || !is_floating(g.dtype())) continue;
     for (double v : g.to_vector<double>()) {
       if (!std::isfinite(v)) {
-        throw GraphError(std::string("anomaly detected: ") + node.name +
-                         " backward returned " + (std::isnan(v) ? "nan" : "inf") +
-                         " in the gradient of input " + std::to_string(i) + " (shape " +
-                         shape_str(g.shape()) + "). The op was created at:\n" +
+        throw GraphError(std::string("anomaly detected: ") + node.name + " backward returned " +
+                         (std::isnan(v) ? "nan" : "inf") + " in the gradient of input " +
+                         std::to_string(i) + " (shape " + shape_str(g.shape()) +
+                         "). The op was created at:\n" +
                          (node.creation_trace.empty() ? "  (unknown)" : node.creation_trace));
       }
     }
@@ -272,9 +270,9 @@ void check_finite_gradients(const Node& node, const std::vector<Tensor>& grads) 
 Tensor fit_gradient(const Node& node, std::size_t i, Tensor g) {
   const Edge& e = node.edges[i];
   if (g.dtype() != e.dtype) {
-    throw GraphError(std::string(node.name) + " backward: gradient for input " +
-                     std::to_string(i) + " has dtype " + std::string(dtype_name(g.dtype())) +
-                     ", the input has " + std::string(dtype_name(e.dtype)));
+    throw GraphError(std::string(node.name) + " backward: gradient for input " + std::to_string(i) +
+                     " has dtype " + std::string(dtype_name(g.dtype())) + ", the input has " +
+                     std::string(dtype_name(e.dtype)));
   }
   if (e.shape == g.shape()) return g;
   // A broadcast input receives the sum over the axes it was broadcast along.
@@ -417,9 +415,10 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_gr
 
 Tensor default_root_grad(const char* op, const Tensor& root) {
   if (root.numel() != 1) {
-    throw GraphError(std::string(op) + ": grad can be implicitly created only for tensors "
-                     "with one element, but the output has shape " + shape_str(root.shape()) +
-                     "; pass a gradient of that shape");
+    throw GraphError(std::string(op) +
+                     ": grad can be implicitly created only for tensors "
+                     "with one element, but the output has shape " +
+                     shape_str(root.shape()) + "; pass a gradient of that shape");
   }
   return ones_like(root);
 }
@@ -438,8 +437,7 @@ void check_root_grad(const char* op, const Tensor& root, const Tensor& g) {
   if (g.shape() != root.shape() || g.dtype() != root.dtype()) {
     throw ShapeError(std::string(op) + ": gradient of shape " + shape_str(g.shape()) + " (" +
                      std::string(dtype_name(g.dtype())) + ") does not match the output's " +
-                     shape_str(root.shape()) + " (" + std::string(dtype_name(root.dtype())) +
-                     ")");
+                     shape_str(root.shape()) + " (" + std::string(dtype_name(root.dtype())) + ")");
   }
 }
 
@@ -484,8 +482,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     const Tensor& t = inputs[i];
     autograd::check_defined("grad", t);
     if (!t.requires_grad()) {
-      throw GraphError("grad: input " + std::to_string(i) + " of shape " +
-                       shape_str(t.shape()) + " does not require grad");
+      throw GraphError("grad: input " + std::to_string(i) + " of shape " + shape_str(t.shape()) +
+                       " does not require grad");
     }
     // The same tensor may be listed more than once (or reached twice, as x and x.to(its
     // own dtype)): each listing gets the gradient, collected once.

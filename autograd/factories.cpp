@@ -46,14 +46,15 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptio
 Tensor tensor(const std::vector<double>& values) {
   return tensor(values, {static_cast<std::int64_t>(values.size())});
 }
-Tensor scalar_tensor(double value, TensorOptions opts) { return filled("scalar_tensor", {}, value, opts); }
+Tensor scalar_tensor(double value, TensorOptions opts) {
+  return filled("scalar_tensor", {}, value, opts);
+}
 
 Tensor tensor_i64(const std::vector<std::int64_t>& values, const Shape& shape) {
   const auto n = autograd::shape_numel(shape);
   if (n != static_cast<std::int64_t>(values.size())) {
-    throw ShapeError("tensor_i64: " + std::to_string(values.size()) +
-                     " values do not fill shape " + shape_str(shape) + " (" +
-                     std::to_string(n) + " elements)");
+    throw ShapeError("tensor_i64: " + std::to_string(values.size()) + " values do not fill shape " +
+                     shape_str(shape) + " (" + std::to_string(n) + " elements)");
   }
   Tensor out = detail::empty(shape, Dtype::i64);
   std::copy(values.begin(), values.end(), detail::ptr<std::int64_t>(out));
@@ -102,7 +103,8 @@ Tensor arange(double start, double end, double step, TensorOptions opts) {
   Tensor out = detail::empty({n}, opts.dtype);
   autograd::dispatch(opts.dtype, [&]<class T>() {
     T* p = detail::ptr<T>(out);
-    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    for (std::int64_t i = 0; i < n; ++i)
+      p[i] = static_cast<T>(start + static_cast<double>(i) * step);
   });
   out.impl()->requires_grad = opts.requires_grad;
   return out;
@@ -115,7 +117,8 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opts
   autograd::dispatch(opts.dtype, [&]<class T>() {
     T* p = detail::ptr<T>(out);
     const double h = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
-    for (std::int64_t i = 0; i < steps; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * h);
+    for (std::int64_t i = 0; i < steps; ++i)
+      p[i] = static_cast<T>(start + static_cast<double>(i) * h);
     if (steps > 1) p[steps - 1] = static_cast<T>(end);
   });
   out.impl()->requires_grad = opts.requires_grad;

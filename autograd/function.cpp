@@ -37,9 +37,8 @@ Dtype result_dtype(const char* op, const Tensor& a, const Tensor& b) {
   if (da == Dtype::i64) return db;
   if (db == Dtype::i64) return da;
   std::ostringstream os;
-  os << op << ": mixed float dtypes " << dtype_name(da) << " and " << dtype_name(db)
-     << " (shapes " << shape_str(a.shape()) << " and " << shape_str(b.shape())
-     << "); convert one with .to()";
+  os << op << ": mixed float dtypes " << dtype_name(da) << " and " << dtype_name(db) << " (shapes "
+     << shape_str(a.shape()) << " and " << shape_str(b.shape()) << "); convert one with .to()";
   throw DtypeError(os.str());
 }
 
@@ -47,8 +46,8 @@ std::int64_t normalize_axis(const char* op, std::int64_t axis, const Shape& shap
   const auto nd = static_cast<std::int64_t>(shape.size());
   if (axis < -nd || axis >= nd) {
     std::ostringstream os;
-    os << op << ": axis " << axis << " is out of range for shape " << shape_str(shape)
-       << " (" << nd << " axes)";
+    os << op << ": axis " << axis << " is out of range for shape " << shape_str(shape) << " (" << nd
+       << " axes)";
     throw ShapeError(os.str());
   }
   return axis < 0 ? axis + nd : axis;

@@ -62,7 +62,7 @@ inline constexpr OutputTag output{};
 class Saved {
  public:
   Saved(const Tensor& t) : tensor_(&t) {}  // NOLINT(google-explicit-constructor)
-  Saved(OutputTag) {}                       // NOLINT(google-explicit-constructor)
+  Saved(OutputTag) {}                      // NOLINT(google-explicit-constructor)
   const Tensor* tensor() const { return tensor_; }
 
  private:

@@ -54,7 +54,8 @@ Jacobian analytic(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
   for (std::int64_t j = 0; j < n_out; ++j) {
     Tensor seed = zeros(out.shape(), {.dtype = Dtype::f64});
     seed.mutable_data<double>()[j] = scale;
-    auto grads = grad({out}, wrt, {.retain_graph = true, .allow_unused = true, .grad_outputs = {seed}});
+    auto grads =
+        grad({out}, wrt, {.retain_graph = true, .allow_unused = true, .grad_outputs = {seed}});
     for (std::size_t k = 0; k < wrt.size(); ++k) {
       if (!grads[k].defined()) continue;
       const auto g = grads[k].to_vector<double>();
@@ -125,9 +126,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     result.ok = false;
     msg << "gradcheck: Jacobian mismatch for input " << result.input << " (shape "
         << shape_str(inputs[result.input].shape()) << "), element " << result.element
-        << ": analytic " << result.analytic << ", numeric " << result.numeric
-        << ", |difference| " << std::abs(result.analytic - result.numeric)
-        << " > tolerance " << result.tolerance;
+        << ": analytic " << result.analytic << ", numeric " << result.numeric << ", |difference| "
+        << std::abs(result.analytic - result.numeric) << " > tolerance " << result.tolerance;
     result.message = msg.str();
     return result;
   }
@@ -177,10 +177,12 @@ GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tenso
       if (t.requires_grad()) wrt.push_back(t);
     }
     if (!out.requires_grad()) return zeros({0}, {.dtype = Dtype::f64});
-    auto grads = grad({out}, wrt, {.create_graph = true, .allow_unused = true, .grad_outputs = {xs[n]}});
+    auto grads =
+        grad({out}, wrt, {.create_graph = true, .allow_unused = true, .grad_outputs = {xs[n]}});
     std::vector<Tensor> flat;
     for (std::size_t i = 0; i < grads.size(); ++i) {
-      flat.push_back(grads[i].defined() ? reshape(grads[i], {-1}) : zeros({wrt[i].numel()}, {.dtype = Dtype::f64}));
+      flat.push_back(grads[i].defined() ? reshape(grads[i], {-1})
+                                        : zeros({wrt[i].numel()}, {.dtype = Dtype::f64}));
     }
     return flat.empty() ? zeros({0}, {.dtype = Dtype::f64}) : concat(flat, 0);
   };

@@ -13,8 +13,8 @@ struct GradcheckOptions {
   double eps = 1e-6;   // central-difference step
   double atol = 1e-5;  // pass when |analytic - numeric| <= atol + rtol * |numeric|
   double rtol = 1e-3;
-  bool check_zero_grad = true;     // a zero output gradient must give zero input gradients
-  bool check_repeatability = true; // two backward passes must agree exactly
+  bool check_zero_grad = true;      // a zero output gradient must give zero input gradients
+  bool check_repeatability = true;  // two backward passes must agree exactly
 };
 
 struct GradcheckResult {

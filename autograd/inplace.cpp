@@ -73,9 +73,9 @@ void check_operand(const char* op, const Tensor& self, const Tensor& other) {
                      shape_str(self.shape()) + " and " + shape_str(other.shape()) + ")");
   }
   if (autograd::broadcast_shapes(op, self.shape(), other.shape()) != self.shape()) {
-    throw ShapeError(std::string(op) + ": cannot write the broadcast of " + shape_str(self.shape()) +
-                     " and " + shape_str(other.shape()) + " into a tensor of shape " +
-                     shape_str(self.shape()));
+    throw ShapeError(std::string(op) + ": cannot write the broadcast of " +
+                     shape_str(self.shape()) + " and " + shape_str(other.shape()) +
+                     " into a tensor of shape " + shape_str(self.shape()));
   }
 }
 
@@ -121,10 +121,18 @@ Tensor scalar_of(const Tensor& self, double v) {
 
 }  // namespace
 
-Tensor& Tensor::add_(const Tensor& o) { return inplace("add_", *this, o, [](auto a, auto b) { return a + b; }); }
-Tensor& Tensor::sub_(const Tensor& o) { return inplace("sub_", *this, o, [](auto a, auto b) { return a - b; }); }
-Tensor& Tensor::mul_(const Tensor& o) { return inplace("mul_", *this, o, [](auto a, auto b) { return a * b; }); }
-Tensor& Tensor::div_(const Tensor& o) { return inplace("div_", *this, o, [](auto a, auto b) { return a / b; }); }
+Tensor& Tensor::add_(const Tensor& o) {
+  return inplace("add_", *this, o, [](auto a, auto b) { return a + b; });
+}
+Tensor& Tensor::sub_(const Tensor& o) {
+  return inplace("sub_", *this, o, [](auto a, auto b) { return a - b; });
+}
+Tensor& Tensor::mul_(const Tensor& o) {
+  return inplace("mul_", *this, o, [](auto a, auto b) { return a * b; });
+}
+Tensor& Tensor::div_(const Tensor& o) {
+  return inplace("div_", *this, o, [](auto a, auto b) { return a / b; });
+}
 Tensor& Tensor::add_(double o) { return add_(scalar_of(*this, o)); }
 Tensor& Tensor::sub_(double o) { return sub_(scalar_of(*this, o)); }
 Tensor& Tensor::mul_(double o) { return mul_(scalar_of(*this, o)); }

@@ -24,8 +24,9 @@ template <class T> std::string format_value(T v) {
 }
 
 template <class T>
-void print_axis(std::ostream& os, const T* p, const Shape& shape, const std::vector<std::int64_t>& strides,
-                std::size_t axis, std::int64_t offset, bool summarise, int indent) {
+void print_axis(std::ostream& os, const T* p, const Shape& shape,
+                const std::vector<std::int64_t>& strides, std::size_t axis, std::int64_t offset,
+                bool summarise, int indent) {
   if (axis == shape.size()) {
     os << format_value(p[offset]);
     return;

@@ -14,14 +14,11 @@ namespace xg {
 
 namespace {
 
-
-
 std::mutex gen_mutex;
 Generator& generator() {
   static Generator gen(0x5eed);
   return gen;
 }
-
 
 void check_float(const char* op, const TensorOptions& opts) {
   if (!is_floating(opts.dtype)) {
@@ -30,7 +27,8 @@ void check_float(const char* op, const TensorOptions& opts) {
 }
 
 // Fills a new float tensor with draw(g) under one lock.
-template <class Draw> Tensor generate(const char* op, const Shape& shape, TensorOptions opts, Draw draw) {
+template <class Draw>
+Tensor generate(const char* op, const Shape& shape, TensorOptions opts, Draw draw) {
   check_float(op, opts);
   Tensor out = detail::empty(shape, opts.dtype);
   {
@@ -69,8 +67,8 @@ Tensor randn(const Shape& shape, TensorOptions opts) { return normal(shape, 0.0,
 
 Tensor normal(const Shape& shape, double mean, double stddev, TensorOptions opts) {
   if (!(stddev >= 0) || !std::isfinite(stddev) || !std::isfinite(mean)) {
-    throw ValueError("normal: need finite mean and stddev >= 0, got mean " +
-                     std::to_string(mean) + ", stddev " + std::to_string(stddev));
+    throw ValueError("normal: need finite mean and stddev >= 0, got mean " + std::to_string(mean) +
+                     ", stddev " + std::to_string(stddev));
   }
   // Box-Muller, one value per pair of uniforms (no cached second value, so the stream
   // position depends only on how many numbers were drawn).
@@ -85,7 +83,8 @@ Tensor bernoulli(const Shape& shape, double p, TensorOptions opts) {
   if (!(p >= 0.0 && p <= 1.0)) {
     throw ValueError("bernoulli: probability must be in [0, 1], got " + std::to_string(p));
   }
-  return generate("bernoulli", shape, opts, [=](Generator& g) { return g.uniform() < p ? 1.0 : 0.0; });
+  return generate("bernoulli", shape, opts,
+                  [=](Generator& g) { return g.uniform() < p ? 1.0 : 0.0; });
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
@@ -98,7 +97,8 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
   auto& g = generator();
   auto* p = detail::ptr<std::int64_t>(out);
   const auto range = static_cast<std::uint64_t>(high - low);
-  for (std::int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = low + static_cast<std::int64_t>(g.below(range));
+  for (std::int64_t i = 0, n = out.numel(); i < n; ++i)
+    p[i] = low + static_cast<std::int64_t>(g.below(range));
   return out;
 }
 

@@ -30,7 +30,7 @@ Tensor bernoulli(const Shape& shape, double p, TensorOptions opts = {});
 // Raw draws from the generator, for library code that needs its own distributions.
 namespace random {
 std::uint64_t next_u64();
-double next_double();                     // uniform on [0, 1)
+double next_double();                       // uniform on [0, 1)
 std::uint64_t next_below(std::uint64_t n);  // uniform on [0, n), unbiased
 }  // namespace random
 

@@ -74,7 +74,7 @@ void* raw_alloc(std::size_t bytes) {
   }
   return p;
 }
-void raw_free(void* p) { ::operator delete(p, std::align_val_t{64}); }
+void raw_free(void* p) { ::operator delete (p, std::align_val_t{64}); }
 
 // Under AddressSanitizer a cached block is poisoned, and a block handed out is addressable
 // only up to the bytes asked for: a use after free, or an overflow into the rounding,

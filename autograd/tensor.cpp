@@ -203,9 +203,8 @@ Tensor Tensor::clone() const {
   Tensor out = detail::empty(shape(), dtype());
   std::memcpy(out.impl()->storage->ptr, impl_->storage->ptr,
               static_cast<std::size_t>(numel()) * dtype_size(dtype()));
-  autograd::record("clone", out, {*this}, {}, [](const autograd::BackwardCtx& ctx) {
-    return std::vector<Tensor>{ctx.grad};
-  });
+  autograd::record("clone", out, {*this}, {},
+                   [](const autograd::BackwardCtx& ctx) { return std::vector<Tensor>{ctx.grad}; });
   return out;
 }
 
@@ -225,12 +224,16 @@ bool Tensor::is_leaf() const { return !checked(impl_, "is_leaf").grad_fn; }
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   checked(impl_, "requires_grad_");
   if (!is_leaf()) {
-    throw GraphError("requires_grad_: only leaf tensors can change requires_grad; this one "
-                     "was produced by " + grad_fn_name() + " (use detach() first)");
+    throw GraphError(
+        "requires_grad_: only leaf tensors can change requires_grad; this one "
+        "was produced by " +
+        grad_fn_name() + " (use detach() first)");
   }
   if (requires_grad && !is_floating(impl_->dtype)) {
-    throw DtypeError("requires_grad_: only float tensors can require gradients; this one "
-                     "is i64 with shape " + shape_str(impl_->shape));
+    throw DtypeError(
+        "requires_grad_: only float tensors can require gradients; this one "
+        "is i64 with shape " +
+        shape_str(impl_->shape));
   }
   impl_->requires_grad = requires_grad;
   return *this;
@@ -255,7 +258,8 @@ void Tensor::zero_grad(bool set_to_none) {
     return;
   }
   Tensor g = impl_->grad;
-  std::memset(g.impl()->storage->ptr, 0, static_cast<std::size_t>(g.numel()) * dtype_size(g.dtype()));
+  std::memset(g.impl()->storage->ptr, 0,
+              static_cast<std::size_t>(g.numel()) * dtype_size(g.dtype()));
   ++g.impl()->storage->version;
 }
 

@@ -14,7 +14,9 @@ Tensor Tensor::mean(const Axes& axes, bool keepdim) const { return xg::mean(*thi
 Tensor Tensor::max() const { return xg::max(*this); }
 Tensor Tensor::min() const { return xg::min(*this); }
 Tensor Tensor::argmax() const { return xg::argmax(*this); }
-Tensor Tensor::argmax(std::int64_t axis, bool keepdim) const { return xg::argmax(*this, axis, keepdim); }
+Tensor Tensor::argmax(std::int64_t axis, bool keepdim) const {
+  return xg::argmax(*this, axis, keepdim);
+}
 Tensor Tensor::reshape(const Shape& shape) const { return xg::reshape(*this, shape); }
 Tensor Tensor::flatten(std::int64_t start_axis, std::int64_t end_axis) const {
   return xg::flatten(*this, start_axis, end_axis);

@@ -15,8 +15,7 @@ namespace xg {
 
 // A new tensor holding a copy of the array's values (T: float, double or std::int64_t;
 // the dtype follows T). requires_grad must be false for std::int64_t.
-template <class T>
-Tensor from_xarray(const xt::xarray<T>& array, bool requires_grad = false) {
+template <class T> Tensor from_xarray(const xt::xarray<T>& array, bool requires_grad = false) {
   Shape shape(array.shape().begin(), array.shape().end());
   Tensor out = zeros(shape, {.dtype = dtype_of<T>()});
   auto dst = out.mutable_data<T>();
@@ -28,8 +27,7 @@ Tensor from_xarray(const xt::xarray<T>& array, bool requires_grad = false) {
 }
 
 // A copy of the tensor's values as an xarray<T>, converted to T.
-template <class T>
-xt::xarray<T> to_xarray(const Tensor& t) {
+template <class T> xt::xarray<T> to_xarray(const Tensor& t) {
   std::vector<std::size_t> shape(t.shape().begin(), t.shape().end());
   const std::vector<T> values = t.to_vector<T>();
   return xt::xarray<T>(xt::adapt(values, shape));

@@ -45,8 +45,7 @@ Tensor slice_rows(const Tensor& src, std::int64_t start, std::int64_t stop) {
   Tensor out = xg::empty(with_rows(src.shape(), stop - start), {.dtype = src.dtype()});
   const std::int64_t rb = row_bytes(src);
   if (stop > start) {
-    std::memcpy(out.data_ptr(),
-                static_cast<const char*>(src.data_ptr()) + start * rb,
+    std::memcpy(out.data_ptr(), static_cast<const char*>(src.data_ptr()) + start * rb,
                 static_cast<std::size_t>((stop - start) * rb));
   }
   return out;

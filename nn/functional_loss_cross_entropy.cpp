@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "autograd/simd.hpp"
 #include "autograd/function.hpp"
 #include "autograd/ops/compare.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/ops/softmax.hpp"
+#include "autograd/simd.hpp"
 #include "nn/detail/loss_util.hpp"
 #include "nn/functional.hpp"
 
@@ -61,30 +61,30 @@ Tensor cross_entropy_backward(const Tensor& rows, const Tensor& target, const Te
   const std::int64_t m = rows.size(0), c = rows.size(1);
   Tensor out = xg::empty(rows.shape(), {.dtype = rows.dtype()});
   xg::autograd::dispatch_float("cross_entropy_backward", rows.dtype(), [&]<class T>() {
-    cross_entropy_backward_rows(prob.data_ptr<T>(), a.data_ptr<T>(), target.data_ptr<std::int64_t>(), out.data_ptr<T>(), m,
-                                c);
+    cross_entropy_backward_rows(prob.data_ptr<T>(), a.data_ptr<T>(),
+                                target.data_ptr<std::int64_t>(), out.data_ptr<T>(), m, c);
   });
   xg::autograd::record("cross_entropy_backward", out, {rows, a}, {rows, target, a},
-                     [c](const BackwardCtx& ctx) {
-                       const Tensor rows = ctx.saved(0);
-                       const Tensor target = ctx.saved(1);
-                       const Tensor a = ctx.saved(2);
-                       // out = a (s - onehot) with s = softmax(x), recomputed here as an
-                       // op so that this backward is itself differentiable:
-                       //   d/dx: s * (ga - sum(ga * s)) with ga = gg * a (softmax's rule);
-                       //   d/da: sum over classes of gg * (s - onehot).
-                       const Tensor s = softmax(rows, 1);
-                       std::vector<Tensor> grads(2);
-                       if (ctx.needs(0)) {
-                         const Tensor ga = ctx.grad * unsqueeze(a, 1);
-                         grads[0] = s * (ga - sum(ga * s, {1}, true));
-                       }
-                       if (ctx.needs(1)) {
-                         const Tensor oh = one_hot_rows(target, c, rows.dtype());
-                         grads[1] = sum(ctx.grad * (s - oh), {1});
-                       }
-                       return grads;
-                     });
+                       [c](const BackwardCtx& ctx) {
+                         const Tensor rows = ctx.saved(0);
+                         const Tensor target = ctx.saved(1);
+                         const Tensor a = ctx.saved(2);
+                         // out = a (s - onehot) with s = softmax(x), recomputed here as an
+                         // op so that this backward is itself differentiable:
+                         //   d/dx: s * (ga - sum(ga * s)) with ga = gg * a (softmax's rule);
+                         //   d/da: sum over classes of gg * (s - onehot).
+                         const Tensor s = softmax(rows, 1);
+                         std::vector<Tensor> grads(2);
+                         if (ctx.needs(0)) {
+                           const Tensor ga = ctx.grad * unsqueeze(a, 1);
+                           grads[0] = s * (ga - sum(ga * s, {1}, true));
+                         }
+                         if (ctx.needs(1)) {
+                           const Tensor oh = one_hot_rows(target, c, rows.dtype());
+                           grads[1] = sum(ctx.grad * (s - oh), {1});
+                         }
+                         return grads;
+                       });
   return out;
 }
 
@@ -154,13 +154,12 @@ Tensor cross_entropy_rows(const Tensor& rows, const Tensor& target, const Tensor
   if (!keep_prob) return out;
   // With denom 0 every coefficient is 0: the gradient is 0, as in PyTorch.
   const Tensor scale = reduced && denom != 0.0 ? coef / denom : coef;
-  xg::autograd::record("cross_entropy", out, {rows}, {rows, target, prob, scale},
-                     [](const BackwardCtx& ctx) {
-                       // ctx.grad is 0-D (reduced) or (M): either way one factor per row.
-                       const Tensor a = ctx.grad * ctx.saved(3);
-                       return tensor_list{cross_entropy_backward(ctx.saved(0), ctx.saved(1),
-                                                                 ctx.saved(2), a)};
-                     });
+  xg::autograd::record(
+      "cross_entropy", out, {rows}, {rows, target, prob, scale}, [](const BackwardCtx& ctx) {
+        // ctx.grad is 0-D (reduced) or (M): either way one factor per row.
+        const Tensor a = ctx.grad * ctx.saved(3);
+        return tensor_list{cross_entropy_backward(ctx.saved(0), ctx.saved(1), ctx.saved(2), a)};
+      });
   return out;
 }
 

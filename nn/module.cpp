@@ -6,8 +6,8 @@
 #include <ostream>
 #include <sstream>
 
-#include "autograd/function.hpp"
 #include "autograd/errors.hpp"
+#include "autograd/function.hpp"
 
 namespace xg::nn {
 
@@ -23,8 +23,10 @@ Module::Module(const Module& other)
       params_(other.params_),
       buffers_(other.buffers_),
       children_(other.children_),
-      forward_hooks_(std::make_shared<std::vector<std::pair<int, ForwardHook>>>(*other.forward_hooks_)),
-      backward_hooks_(std::make_shared<std::vector<std::pair<int, BackwardHook>>>(*other.backward_hooks_)),
+      forward_hooks_(
+          std::make_shared<std::vector<std::pair<int, ForwardHook>>>(*other.forward_hooks_)),
+      backward_hooks_(
+          std::make_shared<std::vector<std::pair<int, BackwardHook>>>(*other.backward_hooks_)),
       next_hook_id_(other.next_hook_id_) {}
 
 Module& Module::operator=(const Module& other) {
@@ -85,7 +87,8 @@ Tensor Module::run_with_hooks(const std::function<Tensor()>& forward, const Tens
     std::string base = error_base;
     const std::string own_prefix = origin->type_name() + ": ";
     if (base.rfind(own_prefix, 0) == 0) base = base.substr(own_prefix.size());
-    std::string where = path.empty() ? origin->type_name() : path + " (" + origin->type_name() + ")";
+    std::string where =
+        path.empty() ? origin->type_name() : path + " (" + origin->type_name() + ")";
     throw ShapeError(where + ": " + base);
   }
   // Copy the hook lists: a hook may remove itself while running.
@@ -99,14 +102,15 @@ Tensor Module::run_with_hooks(const std::function<Tensor()>& forward, const Tens
     Tensor through = out.detach();
     auto hooks = backward_hooks_;
     Module* self = this;
-    autograd::record("module_backward_hook", through, {out}, {}, [hooks, self](const autograd::BackwardCtx& ctx) {
-      Tensor g = ctx.grad;
-      for (const auto& [id, hook] : *hooks) {
-        Tensor replaced = hook(*self, g);
-        if (replaced.defined()) g = replaced;
-      }
-      return tensor_list{g};
-    });
+    autograd::record("module_backward_hook", through, {out}, {},
+                     [hooks, self](const autograd::BackwardCtx& ctx) {
+                       Tensor g = ctx.grad;
+                       for (const auto& [id, hook] : *hooks) {
+                         Tensor replaced = hook(*self, g);
+                         if (replaced.defined()) g = replaced;
+                       }
+                       return tensor_list{g};
+                     });
     out = through;
   }
   return out;
@@ -125,8 +129,10 @@ Tensor Module::operator()(const Tensor& input, const Tensor& target) {
 namespace {
 void check_name(const std::string& owner, const std::string& name) {
   if (name.empty() || name.find('.') != std::string::npos) {
-    throw ValueError(owner + ": a parameter or module name must be non-empty and contain no "
-                     "'.', got \"" + name + "\"");
+    throw ValueError(owner +
+                     ": a parameter or module name must be non-empty and contain no "
+                     "'.', got \"" +
+                     name + "\"");
   }
 }
 }  // namespace

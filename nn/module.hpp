@@ -121,13 +121,14 @@ class Module : public std::enable_shared_from_this<Module> {
   // Registers a tensor saved with the model but not trained (running statistics).
   Tensor register_buffer(const std::string& name, Tensor t);
   // Registers a child module; a module value is moved into a new shared_ptr.
-  template <class M> std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     add_child(name, m);
     return m;
   }
   template <class M>
-    requires std::is_base_of_v<Module, std::decay_t<M>> && (!std::is_lvalue_reference_v<M>)
-  std::shared_ptr<std::decay_t<M>> register_module(const std::string& name, M&& m) {
+  requires std::is_base_of_v<Module, std::decay_t<M>> &&(!std::is_lvalue_reference_v<M>)
+      std::shared_ptr<std::decay_t<M>> register_module(const std::string& name, M&& m) {
     return register_module(name, std::make_shared<std::decay_t<M>>(std::move(m)));
   }
   // Replaces the tensor registered under name (for reset-style re-initialisation).

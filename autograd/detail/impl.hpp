@@ -20,10 +20,10 @@
 
 #include "autograd/detail/parallel.hpp"
 #include "autograd/detail/pool.hpp"
-#include "autograd/simd.hpp"
 #include "autograd/detail/small_shape.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/function.hpp"
+#include "autograd/simd.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg::detail {

@@ -119,11 +119,9 @@ Tensor sigmoid(const Tensor& x) {
       return v >= T(0) ? T(1) / d : e / d;
     });
   });
-  autograd::record(
-      "sigmoid", out, {x}, {autograd::output},
-      [](const autograd::BackwardCtx& ctx) {
-        return std::vector<Tensor>{sigmoid_backward(ctx.grad, ctx.saved(0))};
-      });
+  autograd::record("sigmoid", out, {x}, {autograd::output}, [](const autograd::BackwardCtx& ctx) {
+    return std::vector<Tensor>{sigmoid_backward(ctx.grad, ctx.saved(0))};
+  });
   return out;
 }
 
@@ -132,11 +130,9 @@ Tensor tanh(const Tensor& x) {
   Tensor out = autograd::dispatch_float("tanh", x.dtype(), [&]<class T>() {
     return detail::map_unary<T>(x, [](T v) { return detail::vtanh(v); });
   });
-  autograd::record(
-      "tanh", out, {x}, {autograd::output},
-      [](const autograd::BackwardCtx& ctx) {
-        return std::vector<Tensor>{tanh_backward(ctx.grad, ctx.saved(0))};
-      });
+  autograd::record("tanh", out, {x}, {autograd::output}, [](const autograd::BackwardCtx& ctx) {
+    return std::vector<Tensor>{tanh_backward(ctx.grad, ctx.saved(0))};
+  });
   return out;
 }
 
@@ -171,11 +167,9 @@ Tensor relu(const Tensor& x) {
   });
   // PyTorch masks with the saved result (threshold_backward(grad, result, 0)): the
   // gradient is 0 where y <= 0, so relu'(0) = 0. Using y keeps x out of the closure.
-  autograd::record(
-      "relu", out, {x}, {autograd::output},
-      [](const autograd::BackwardCtx& ctx) {
-        return std::vector<Tensor>{relu_backward(ctx.grad, ctx.saved(0))};
-      });
+  autograd::record("relu", out, {x}, {autograd::output}, [](const autograd::BackwardCtx& ctx) {
+    return std::vector<Tensor>{relu_backward(ctx.grad, ctx.saved(0))};
+  });
   return out;
 }
 
@@ -244,9 +238,8 @@ Tensor elu(const Tensor& x, double alpha) {
   // PyTorch (elu_backward): x <= 0 gives g * alpha * exp(x), so elu'(0) = alpha. Written
   // as y + alpha (= alpha exp(x) there) so that no exp is recomputed.
   autograd::record(
-      "elu", out, {x}, {x, autograd::output},
-      [alpha](const autograd::BackwardCtx& ctx) {
-    const Tensor x = ctx.saved(0);
+      "elu", out, {x}, {x, autograd::output}, [alpha](const autograd::BackwardCtx& ctx) {
+        const Tensor x = ctx.saved(0);
         const Tensor y = ctx.saved(1);
         return std::vector<Tensor>{where(gt(x, 0.0), ctx.grad, ctx.grad * (y + alpha))};
       });

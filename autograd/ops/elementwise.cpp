@@ -16,14 +16,15 @@ using Grads = std::vector<Tensor>;
 namespace {
 
 // out = f(a, b) in dtype `dt` with broadcasting; operands converted to dt first.
-template <class F> Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt, F f) {
+template <class F>
+Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt, F f) {
   const Shape out_shape = autograd::broadcast_shapes(op, a.shape(), b.shape());
   const Tensor ac = detail::cast_values(a, dt);
   const Tensor bc = detail::cast_values(b, dt);
   Tensor out = detail::empty(out_shape, dt);
   autograd::dispatch(dt, [&]<class T>() {
-    detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out),
-                             out_shape, [&](T x, T y) { return static_cast<T>(f(x, y)); });
+    detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out), out_shape,
+                             [&](T x, T y) { return static_cast<T>(f(x, y)); });
   });
   return out;
 }
@@ -50,7 +51,9 @@ template <class F> Tensor unary_values(const char* op, const Tensor& x, F f) {
 Tensor add(const Tensor& a, const Tensor& b) {
   const Dtype dt = autograd::result_dtype("add", a, b);
   Tensor out = binary_values("add", a, b, dt, [](auto x, auto y) { return x + y; });
-  autograd::record("add", out, {a, b}, {}, [](const BackwardCtx& ctx) { return Grads{ctx.grad, ctx.grad}; });
+  autograd::record("add", out, {a, b}, {}, [](const BackwardCtx& ctx) {
+    return Grads{ctx.grad, ctx.grad};
+  });
   return out;
 }
 
@@ -156,27 +159,24 @@ Tensor square(const Tensor& x) { return mul(x, x); }
 Tensor exp(const Tensor& x) {
   autograd::check_floating("exp", x);
   Tensor out = unary_values("exp", x, [](auto v) { return detail::vexp(v); });
-  autograd::record("exp", out, {x}, {autograd::output}, [](const BackwardCtx& ctx) {
-    return Grads{ctx.grad * ctx.saved(0)};
-  });
+  autograd::record("exp", out, {x}, {autograd::output},
+                   [](const BackwardCtx& ctx) { return Grads{ctx.grad * ctx.saved(0)}; });
   return out;
 }
 
 Tensor log(const Tensor& x) {
   autograd::check_floating("log", x);
   Tensor out = unary_values("log", x, [](auto v) { return std::log(v); });
-  autograd::record("log", out, {x}, {x}, [](const BackwardCtx& ctx) {
-    return Grads{ctx.grad / ctx.saved(0)};
-  });
+  autograd::record("log", out, {x}, {x},
+                   [](const BackwardCtx& ctx) { return Grads{ctx.grad / ctx.saved(0)}; });
   return out;
 }
 
 Tensor sqrt(const Tensor& x) {
   autograd::check_floating("sqrt", x);
   Tensor out = unary_values("sqrt", x, [](auto v) { return std::sqrt(v); });
-  autograd::record("sqrt", out, {x}, {autograd::output}, [](const BackwardCtx& ctx) {
-    return Grads{ctx.grad / (2.0 * ctx.saved(0))};
-  });
+  autograd::record("sqrt", out, {x}, {autograd::output},
+                   [](const BackwardCtx& ctx) { return Grads{ctx.grad / (2.0 * ctx.saved(0))}; });
   return out;
 }
 
@@ -282,8 +282,8 @@ void check_broadcastable(const char* op, const Shape& from, const Shape& to) {
     ok = f == t || f == 1;
   }
   if (!ok) {
-    throw ShapeError(std::string(op) + ": shape " + shape_str(from) +
-                     " cannot be broadcast to " + shape_str(to));
+    throw ShapeError(std::string(op) + ": shape " + shape_str(from) + " cannot be broadcast to " +
+                     shape_str(to));
   }
 }
 

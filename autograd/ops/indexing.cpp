@@ -77,10 +77,11 @@ Tensor slice_impl(const Tensor& x, std::int64_t a, std::int64_t start, std::int6
     copy_blocks<T>(detail::ptr<T>(x), {b.size * b.inner, start * b.inner, step * b.inner},
                    detail::ptr<T>(out), {len * b.inner, 0, b.inner}, b.outer, len, b.inner);
   });
-  autograd::record("slice", out, {x}, {}, [in_shape = x.shape(), a, start, step](const BackwardCtx& ctx) {
-    if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
-    return std::vector<Tensor>{slice_backward(ctx.grad, in_shape, a, start, step)};
-  });
+  autograd::record("slice", out, {x}, {},
+                   [in_shape = x.shape(), a, start, step](const BackwardCtx& ctx) {
+                     if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
+                     return std::vector<Tensor>{slice_backward(ctx.grad, in_shape, a, start, step)};
+                   });
   return out;
 }
 
@@ -154,12 +155,12 @@ Tensor index_select_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
       }
     }
   });
-  autograd::record("index_select", out, {x}, {index},
-                 [in_shape = x.shape(), a](const BackwardCtx& ctx) {
-    const Tensor index = ctx.saved(0);
-                   if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
-                   return std::vector<Tensor>{index_select_backward(ctx.grad, in_shape, a, index)};
-                 });
+  autograd::record(
+      "index_select", out, {x}, {index}, [in_shape = x.shape(), a](const BackwardCtx& ctx) {
+        const Tensor index = ctx.saved(0);
+        if (!ctx.needs(0)) return std::vector<Tensor>{Tensor()};
+        return std::vector<Tensor>{index_select_backward(ctx.grad, in_shape, a, index)};
+      });
   return out;
 }
 

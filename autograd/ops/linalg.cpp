@@ -32,8 +32,8 @@
 namespace xg {
 namespace {
 
-using detail::ptr;
 using autograd::shape_numel;
+using detail::ptr;
 
 struct Operand {
   Shape batch;            // stack axes, broadcast against the other operand's
@@ -209,37 +209,38 @@ Tensor gemm_op(const Tensor& a, const Operand& oa, const Tensor& b, const Operan
   autograd::dispatch_float("matmul", a.dtype(), [&]<class T>() {
     batched_gemm(ptr<T>(a), oa, ptr<T>(b), ob, out_batch, ptr<T>(out));
   });
-  autograd::record("matmul", out, {a, b}, {a, b}, [oa, ob, out_batch](const autograd::BackwardCtx& ctx) {
-    const Tensor& g = ctx.grad;
-    const Operand og{out_batch, oa.op_rows(), ob.op_cols(), false};
-    std::vector<Tensor> grads(2);
-    // Each operand is read only for the other's gradient (as PyTorch saves them).
-    if (ctx.needs(0)) {
-      const Tensor b = ctx.saved(1);
-      const Shape shape = grad_shape(out_batch, ctx.input_shape(0), oa.batch.size());
-      grads[0] = oa.trans ? gemm_op(b, ob, g, og.transposed(), shape)
-                          : gemm_op(g, og, b, ob.transposed(), shape);
-    }
-    if (ctx.needs(1)) {
-      const Tensor a = ctx.saved(0);
-      const Shape b_shape = ctx.input_shape(1);
-      const std::int64_t nb = shape_numel(out_batch);
-      if (nb > 1 && shape_numel(ob.batch) == 1 && shape_numel(oa.batch) == nb && !oa.trans) {
-        // b is shared by the whole batch: its gradient sums over the batch, which is
-        // one GEMM contracting over the stacked rows of a and g (no per-batch partial
-        // gradients to reduce afterwards).
-        const Operand fa{{}, nb * oa.rows, oa.cols, false};
-        const Operand fg{{}, nb * og.rows, og.cols, false};
-        grads[1] = ob.trans ? gemm_op(g, fg.transposed(), a, fa, b_shape)
-                            : gemm_op(a, fa.transposed(), g, fg, b_shape);
-      } else {
-        const Shape shape = grad_shape(out_batch, b_shape, ob.batch.size());
-        grads[1] = ob.trans ? gemm_op(g, og.transposed(), a, oa, shape)
-                            : gemm_op(a, oa.transposed(), g, og, shape);
-      }
-    }
-    return grads;
-  });
+  autograd::record(
+      "matmul", out, {a, b}, {a, b}, [oa, ob, out_batch](const autograd::BackwardCtx& ctx) {
+        const Tensor& g = ctx.grad;
+        const Operand og{out_batch, oa.op_rows(), ob.op_cols(), false};
+        std::vector<Tensor> grads(2);
+        // Each operand is read only for the other's gradient (as PyTorch saves them).
+        if (ctx.needs(0)) {
+          const Tensor b = ctx.saved(1);
+          const Shape shape = grad_shape(out_batch, ctx.input_shape(0), oa.batch.size());
+          grads[0] = oa.trans ? gemm_op(b, ob, g, og.transposed(), shape)
+                              : gemm_op(g, og, b, ob.transposed(), shape);
+        }
+        if (ctx.needs(1)) {
+          const Tensor a = ctx.saved(0);
+          const Shape b_shape = ctx.input_shape(1);
+          const std::int64_t nb = shape_numel(out_batch);
+          if (nb > 1 && shape_numel(ob.batch) == 1 && shape_numel(oa.batch) == nb && !oa.trans) {
+            // b is shared by the whole batch: its gradient sums over the batch, which is
+            // one GEMM contracting over the stacked rows of a and g (no per-batch partial
+            // gradients to reduce afterwards).
+            const Operand fa{{}, nb * oa.rows, oa.cols, false};
+            const Operand fg{{}, nb * og.rows, og.cols, false};
+            grads[1] = ob.trans ? gemm_op(g, fg.transposed(), a, fa, b_shape)
+                                : gemm_op(a, fa.transposed(), g, fg, b_shape);
+          } else {
+            const Shape shape = grad_shape(out_batch, b_shape, ob.batch.size());
+            grads[1] = ob.trans ? gemm_op(g, og.transposed(), a, oa, shape)
+                                : gemm_op(a, oa.transposed(), g, og, shape);
+          }
+        }
+        return grads;
+      });
   return out;
 }
 
@@ -268,7 +269,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
   // Built only on error: formatting shapes costs more than a small matmul.
-  const auto what = [&] { return "matmul: cannot multiply " + shape_str(sa) + " by " + shape_str(sb); };
+  const auto what = [&] {
+    return "matmul: cannot multiply " + shape_str(sa) + " by " + shape_str(sb);
+  };
   if (sa.empty() || sb.empty()) {
     throw ShapeError(what() + ": both operands need at least 1 dimension");
   }
@@ -307,8 +310,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (sw.size() != 2) throw ShapeError(what() + ": weight must be 2-D (out_features, in_features)");
   const std::int64_t in = sx.back(), out_features = sw[0];
   if (sw[1] != in) {
-    throw ShapeError(what() + ": input features " + std::to_string(in) + " and weight in_features " +
-                     std::to_string(sw[1]) + " differ");
+    throw ShapeError(what() + ": input features " + std::to_string(in) +
+                     " and weight in_features " + std::to_string(sw[1]) + " differ");
   }
   if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != out_features)) {
     throw ShapeError(what() + ": bias must have shape " + shape_str({out_features}) + ", got " +
@@ -341,8 +344,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     const Operand og{{}, rows, out_features, false};
     std::vector<Tensor> grads(has_bias ? 3 : 2);
     if (ctx.needs(0)) {  // dx = g @ w
-      grads[0] = gemm_op(g, og, ctx.saved(1), Operand{{}, out_features, in, false},
-                         ctx.input_shape(0));
+      grads[0] =
+          gemm_op(g, og, ctx.saved(1), Operand{{}, out_features, in, false}, ctx.input_shape(0));
     }
     if (ctx.needs(1)) {  // dw = g^T @ x, summed over all leading axes by the GEMM
       grads[1] = gemm_op(g, og.transposed(), ctx.saved(0), Operand{{}, rows, in, false},

@@ -261,15 +261,15 @@ Tensor extreme(const char* op, const Tensor& x, const Axes& axes, bool keepdim) 
     extreme_kernel<IsMax, T>(p, detail::ptr<T>(x), detail::ptr<T>(out));
   });
   if (x.requires_grad()) {
-    autograd::record(
-        op, out, {x}, {x, autograd::output},
-        [op, p](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
-    const Tensor x = ctx.saved(0);
-          if (!ctx.needs(0)) return {Tensor()};
-          const Tensor w = autograd::dispatch_float(
-              op, x.dtype(), [&]<class T>() { return extreme_weights<T>(p, x, ctx.saved(1)); });
-          return {w * keep_dims(ctx.grad, p.keep_shape)};
-        });
+    autograd::record(op, out, {x}, {x, autograd::output},
+                     [op, p](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+                       const Tensor x = ctx.saved(0);
+                       if (!ctx.needs(0)) return {Tensor()};
+                       const Tensor w = autograd::dispatch_float(op, x.dtype(), [&]<class T>() {
+                         return extreme_weights<T>(p, x, ctx.saved(1));
+                       });
+                       return {w * keep_dims(ctx.grad, p.keep_shape)};
+                     });
   }
   return out;
 }
@@ -386,10 +386,11 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   });
   if (x.requires_grad()) {
     autograd::record("sum", out, {x}, {},
-                   [keep = p.keep_shape, in_shape = x.shape()](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
-                     if (!ctx.needs(0)) return {Tensor()};
-                     return {expand_grad(ctx.grad, keep, in_shape)};
-                   });
+                     [keep = p.keep_shape, in_shape = x.shape()](
+                         const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+                       if (!ctx.needs(0)) return {Tensor()};
+                       return {expand_grad(ctx.grad, keep, in_shape)};
+                     });
   }
   return out;
 }
@@ -410,14 +411,15 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
   });
   if (x.requires_grad()) {
     autograd::record("mean", out, {x}, {},
-                   [keep = p.keep_shape, in_shape = x.shape(), n](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
-                     if (!ctx.needs(0)) return {Tensor()};
-                     if (!is_grad_enabled() && ctx.grad.numel() == 1) {
-                       return {repeat_mean_grad(ctx.grad, n, in_shape)};
-                     }
-                     // Scale the small gradient before repeating it.
-                     return {expand_grad(ctx.grad / n, keep, in_shape)};
-                   });
+                     [keep = p.keep_shape, in_shape = x.shape(),
+                      n](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+                       if (!ctx.needs(0)) return {Tensor()};
+                       if (!is_grad_enabled() && ctx.grad.numel() == 1) {
+                         return {repeat_mean_grad(ctx.grad, n, in_shape)};
+                       }
+                       // Scale the small gradient before repeating it.
+                       return {expand_grad(ctx.grad / n, keep, in_shape)};
+                     });
   }
   return out;
 }
@@ -430,16 +432,17 @@ Tensor var(const Tensor& x, const Axes& axes, std::int64_t correction, bool keep
   const ReducePlan p = detail::make_reduce_plan("var", x.shape(), axes);
   Tensor out = variance_values(p, x, correction, keepdim, /*take_sqrt=*/false);
   if (x.requires_grad()) {
-    autograd::record(
-        "var", out, {x}, {x}, [p, correction](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
-    const Tensor x = ctx.saved(0);
-          if (!ctx.needs(0)) return {Tensor()};
-          // d var / dx = 2 (x - mean) / (N - correction); N <= correction
-          // gives inf * 0 = nan (PyTorch does the same).
-          const double dof = std::max<double>(static_cast<double>(p.group - correction), 0.0);
-          const Tensor centered = x - mean(x, p.axes, /*keepdim=*/true);
-          return {centered * (keep_dims(ctx.grad, p.keep_shape) * (2.0 / dof))};
-        });
+    autograd::record("var", out, {x}, {x},
+                     [p, correction](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+                       const Tensor x = ctx.saved(0);
+                       if (!ctx.needs(0)) return {Tensor()};
+                       // d var / dx = 2 (x - mean) / (N - correction); N <= correction
+                       // gives inf * 0 = nan (PyTorch does the same).
+                       const double dof =
+                           std::max<double>(static_cast<double>(p.group - correction), 0.0);
+                       const Tensor centered = x - mean(x, p.axes, /*keepdim=*/true);
+                       return {centered * (keep_dims(ctx.grad, p.keep_shape) * (2.0 / dof))};
+                     });
   }
   return out;
 }
@@ -450,18 +453,18 @@ Tensor std(const Tensor& x, const Axes& axes, std::int64_t correction, bool keep
   const ReducePlan p = detail::make_reduce_plan("std", x.shape(), axes);
   Tensor out = variance_values(p, x, correction, keepdim, /*take_sqrt=*/true);
   if (x.requires_grad()) {
-    autograd::record(
-        "std", out, {x}, {x, autograd::output},
-        [p, correction](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
-    const Tensor x = ctx.saved(0);
-          if (!ctx.needs(0)) return {Tensor()};
-          // d std / dx = (x - mean) / ((N - correction) std). Where std is 0 this is
-          // 0/0 = nan, as in PyTorch (std is not differentiable at constant input).
-          const double dof = std::max<double>(static_cast<double>(p.group - correction), 0.0);
-          const Tensor centered = x - mean(x, p.axes, /*keepdim=*/true);
-          const Tensor s = keep_dims(ctx.saved(1), p.keep_shape);
-          return {centered * (keep_dims(ctx.grad, p.keep_shape) / (s * dof))};
-        });
+    autograd::record("std", out, {x}, {x, autograd::output},
+                     [p, correction](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
+                       const Tensor x = ctx.saved(0);
+                       if (!ctx.needs(0)) return {Tensor()};
+                       // d std / dx = (x - mean) / ((N - correction) std). Where std is 0 this is
+                       // 0/0 = nan, as in PyTorch (std is not differentiable at constant input).
+                       const double dof =
+                           std::max<double>(static_cast<double>(p.group - correction), 0.0);
+                       const Tensor centered = x - mean(x, p.axes, /*keepdim=*/true);
+                       const Tensor s = keep_dims(ctx.saved(1), p.keep_shape);
+                       return {centered * (keep_dims(ctx.grad, p.keep_shape) / (s * dof))};
+                     });
   }
   return out;
 }
@@ -505,7 +508,7 @@ Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim) {
     autograd::record(
         "logsumexp", out, {x}, {x, autograd::output},
         [keep = p.keep_shape](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
-    const Tensor x = ctx.saved(0);
+          const Tensor x = ctx.saved(0);
           if (!ctx.needs(0)) return {Tensor()};
           // d/dx log sum exp(x) = exp(x - out): softmax over the group, from the saved
           // output so that no second max pass is needed.

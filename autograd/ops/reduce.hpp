@@ -15,8 +15,10 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim = false);
 // max(N - correction, 0), so one element with correction 1 gives nan, as in PyTorch.
 // There is deliberately no var(x, correction) overload: var(x, {1}) must mean axis 1.
 // With `using namespace xg`, write xg::std (plain std names the C++ namespace).
-Tensor var(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
-Tensor std(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1, bool keepdim = false);
+Tensor var(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1,
+           bool keepdim = false);
+Tensor std(const Tensor& x, const Axes& axes = {}, std::int64_t correction = 1,
+           bool keepdim = false);
 // Largest / smallest values (PyTorch's amax/amin). The gradient goes to the elements
 // equal to the extreme, split evenly between ties.
 Tensor max(const Tensor& x);

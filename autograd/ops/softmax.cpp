@@ -128,7 +128,7 @@ Layout prepare(const char* op, const Tensor& x, std::int64_t axis, Axes& reduce_
 template <bool Log> Tensor forward(const char* op, const Tensor& x, const Layout& l) {
   Tensor out = detail::empty(x.shape(), x.dtype());
   autograd::dispatch_float(op, x.dtype(),
-                         [&]<class T>() { softmax_kernel<T, Log>(ptr<T>(x), ptr<T>(out), l); });
+                           [&]<class T>() { softmax_kernel<T, Log>(ptr<T>(x), ptr<T>(out), l); });
   return out;
 }
 
@@ -138,14 +138,13 @@ Tensor softmax(const Tensor& x, std::int64_t axis) {
   Axes axes;
   const Layout l = prepare("softmax", x, axis, axes);
   Tensor out = forward<false>("softmax", x, l);
-  autograd::record(
-      "softmax", out, {x}, {autograd::output},
-      [axes](const autograd::BackwardCtx& ctx) {
-        // dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g.
-        const Tensor y = ctx.saved(0);
-        const Tensor& g = ctx.grad;
-        return std::vector<Tensor>{y * (g - sum(g * y, axes, true))};
-      });
+  autograd::record("softmax", out, {x}, {autograd::output},
+                   [axes](const autograd::BackwardCtx& ctx) {
+                     // dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g.
+                     const Tensor y = ctx.saved(0);
+                     const Tensor& g = ctx.grad;
+                     return std::vector<Tensor>{y * (g - sum(g * y, axes, true))};
+                   });
   return out;
 }
 
@@ -153,14 +152,14 @@ Tensor log_softmax(const Tensor& x, std::int64_t axis) {
   Axes axes;
   const Layout l = prepare("log_softmax", x, axis, axes);
   Tensor out = forward<true>("log_softmax", x, l);
-  autograd::record(
-      "log_softmax", out, {x}, {autograd::output},
-      [axes](const autograd::BackwardCtx& ctx) {
-        // dx = g - softmax(x) * sum(g), with softmax(x) = exp(y) from the saved output.
-        const Tensor y = ctx.saved(0);
-        const Tensor& g = ctx.grad;
-        return std::vector<Tensor>{g - exp(y) * sum(g, axes, true)};
-      });
+  autograd::record("log_softmax", out, {x}, {autograd::output},
+                   [axes](const autograd::BackwardCtx& ctx) {
+                     // dx = g - softmax(x) * sum(g), with softmax(x) = exp(y) from the saved
+                     // output.
+                     const Tensor y = ctx.saved(0);
+                     const Tensor& g = ctx.grad;
+                     return std::vector<Tensor>{g - exp(y) * sum(g, axes, true)};
+                   });
   return out;
 }
 

@@ -92,8 +92,14 @@ TEST_CASE("elementwise: gradcheck") {
       {"sqrt", [](auto& v) { return sqrt(v[0]); }},
       {"abs", [](auto& v) { return abs(v[0] - 1.0); }},
       {"clamp", [](auto& v) { return clamp(v[0], 0.8, 1.6); }},
-      {"broadcast_to", [](auto& v) { return broadcast_to(v[0], {4, 2, 3}); }},
-      {"sum_to_size", [](auto& v) { return sum_to_size(v[0], {1, 3}); }},
+      {"broadcast_to",
+       [](auto& v) {
+         return broadcast_to(v[0], {4, 2, 3});
+       }},
+      {"sum_to_size",
+       [](auto& v) {
+         return sum_to_size(v[0], {1, 3});
+       }},
   };
   for (auto& [name, fn] : unary) {
     CAPTURE(name);
@@ -133,23 +139,35 @@ TEST_CASE("elementwise: gradients at kinks follow PyTorch") {
 }
 
 TEST_CASE("elementwise: bad input") {
-  check_throws<ShapeError>([] { tensor({1, 2, 3}) + tensor({1, 2}); },
-                           {"add", "(3)", "(2)", "broadcast"});
+  check_throws<ShapeError>(
+      [] {
+        tensor({1, 2, 3}) + tensor({1, 2});
+      },
+      {"add", "(3)", "(2)", "broadcast"});
   check_throws<ShapeError>([] { ones({2, 3}) * ones({3, 2}); }, {"mul", "(2, 3)", "(3, 2)"});
   check_throws<ShapeError>([] { ones({4}) / ones({3}); }, {"div", "(4)", "(3)"});
   check_throws<ShapeError>([] { ones({4}) - ones({2, 3}); }, {"sub", "(4)", "(2, 3)"});
   check_throws<ShapeError>([] { maximum(ones({4}), ones({3})); }, {"maximum", "(4)", "(3)"});
   check_throws<DtypeError>([] { ones({2}) + ones({2}, {.dtype = f64}); },
                            {"add", "f32", "f64", "(2)"});
-  check_throws<DtypeError>([] { pow(ones({2}), ones({2}, {.dtype = f64})); }, {"pow", "f32", "f64"});
+  check_throws<DtypeError>([] { pow(ones({2}), ones({2}, {.dtype = f64})); },
+                           {"pow", "f32", "f64"});
   check_throws<DtypeError>([] { exp(tensor_i64({1})); }, {"exp", "i64"});
   check_throws<DtypeError>([] { log(tensor_i64({1})); }, {"log", "i64"});
   check_throws<DtypeError>([] { sqrt(tensor_i64({1})); }, {"sqrt", "i64"});
   check_throws<DtypeError>([] { pow(tensor_i64({1}), 2.0); }, {"pow", "i64"});
   check_throws<ValueError>([] { clamp(ones({2}), 1.0, 0.0); }, {"clamp", "min"});
   check_throws<ValueError>([] { clamp(ones({2}), std::nullopt, std::nullopt); }, {"clamp"});
-  check_throws<ShapeError>([] { broadcast_to(ones({3}), {2, 2}); }, {"broadcast_to", "(3)", "(2, 2)"});
-  check_throws<ShapeError>([] { sum_to_size(ones({2, 3}), {4}); }, {"sum_to_size", "(4)", "(2, 3)"});
+  check_throws<ShapeError>(
+      [] {
+        broadcast_to(ones({3}), {2, 2});
+      },
+      {"broadcast_to", "(3)", "(2, 2)"});
+  check_throws<ShapeError>(
+      [] {
+        sum_to_size(ones({2, 3}), {4});
+      },
+      {"sum_to_size", "(4)", "(2, 3)"});
   check_throws<GraphError>([] { ones({2}) + Tensor(); }, {"add", "undefined"});
 }
 
@@ -174,9 +192,9 @@ TEST_CASE("gradcheck: reports a wrong gradient and rejects f32 inputs") {
   CHECK(std::abs(r.analytic - 2.0) < 1e-12);
   CHECK(std::abs(r.numeric - 1.0) < 1e-6);
 
-  check_throws<DtypeError>([] { gradcheck([](auto& v) { return v[0] * 2.0; },
-                                          {ones({2}, {.requires_grad = true})}); },
-                           {"gradcheck", "f32", "f64"});
+  check_throws<DtypeError>(
+      [] { gradcheck([](auto& v) { return v[0] * 2.0; }, {ones({2}, {.requires_grad = true})}); },
+      {"gradcheck", "f32", "f64"});
   GradcheckResult ok = gradcheck([](auto& v) { return v[0] * v[0]; }, {rand_f64({4})});
   CHECK(ok.ok);
   CHECK(ok.max_error < 1e-6);

@@ -65,8 +65,11 @@ TEST_CASE("engine: backward needs a scalar or a gradient, and something requirin
     check_throws<GraphError>([&] { w.sum().backward(); }, {"does not require grad"});
   }
   Tensor y2 = x * 2.0;
-  check_throws<ShapeError>([&] { y2.backward(tensor({1.0, 2.0, 3.0})); },
-                           {"backward", "(3)", "(2)"});
+  check_throws<ShapeError>(
+      [&] {
+        y2.backward(tensor({1.0, 2.0, 3.0}));
+      },
+      {"backward", "(3)", "(2)"});
 }
 
 TEST_CASE("engine: a chain of 1,000,000 ops runs backward and is destroyed without a crash") {

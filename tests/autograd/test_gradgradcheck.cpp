@@ -56,22 +56,48 @@ std::vector<Case> all_ops() {
       {"matmul", [](auto& v) { return matmul(v[0], v[1]); }, {{2, 3, 4}, {4, 2}}},
       {"matmul 1-D", [](auto& v) { return matmul(v[0], v[1]); }, {{3}, {3}}},
       {"linear", [](auto& v) { return linear(v[0], v[1], v[2]); }, {{2, 3}, {4, 3}, {4}}},
-      {"reshape", [](auto& v) { return reshape(v[0] * v[0], {3, 2}); }, {{2, 3}}},
+      {"reshape",
+       [](auto& v) {
+         return reshape(v[0] * v[0], {3, 2});
+       },
+       {{2, 3}}},
       {"flatten", [](auto& v) { return flatten(v[0] * v[0]); }, {{2, 3}}},
       {"transpose", [](auto& v) { return transpose(v[0] * v[0], 0, 1); }, {{2, 3}}},
-      {"permute", [](auto& v) { return permute(v[0] * v[0], {2, 0, 1}); }, {{2, 3, 2}}},
+      {"permute",
+       [](auto& v) {
+         return permute(v[0] * v[0], {2, 0, 1});
+       },
+       {{2, 3, 2}}},
       {"squeeze", [](auto& v) { return squeeze(v[0] * v[0]); }, {{2, 1, 3}}},
       {"unsqueeze", [](auto& v) { return unsqueeze(v[0] * v[0], 1); }, {{2, 3}}},
-      {"broadcast_to", [](auto& v) { return broadcast_to(v[0] * v[0], {2, 3}); }, {{3}}},
-      {"sum_to_size", [](auto& v) { return sum_to_size(v[0] * v[0], {1, 3}); }, {{2, 3}}},
+      {"broadcast_to",
+       [](auto& v) {
+         return broadcast_to(v[0] * v[0], {2, 3});
+       },
+       {{3}}},
+      {"sum_to_size",
+       [](auto& v) {
+         return sum_to_size(v[0] * v[0], {1, 3});
+       },
+       {{2, 3}}},
       {"slice", [](auto& v) { return slice(v[0] * v[0], 1, 0, 3, 2); }, {{2, 4}}},
       {"index_select", [idx](auto& v) { return index_select(v[0] * v[0], 1, idx); }, {{2, 3}}},
       {"gather", [gidx](auto& v) { return gather(v[0] * v[0], 1, gidx); }, {{2, 3}}},
-      {"concat", [](auto& v) { return concat({v[0] * v[1], v[1]}, 0); }, {{2, 3}, {2, 3}}},
-      {"stack", [](auto& v) { return stack({v[0] * v[1], v[1]}, 1); }, {{2, 3}, {2, 3}}},
+      {"concat",
+       [](auto& v) {
+         return concat({v[0] * v[1], v[1]}, 0);
+       },
+       {{2, 3}, {2, 3}}},
+      {"stack",
+       [](auto& v) {
+         return stack({v[0] * v[1], v[1]}, 1);
+       },
+       {{2, 3}, {2, 3}}},
       {"softmax", [](auto& v) { return softmax(v[0], 1); }, {{2, 3}}},
       {"log_softmax", [](auto& v) { return log_softmax(v[0], 0); }, {{2, 3}}},
-      {"where", [cond](auto& v) { return where(cond, v[0] * v[1], v[1] * v[1]); }, {{2, 3}, {2, 3}}},
+      {"where",
+       [cond](auto& v) { return where(cond, v[0] * v[1], v[1] * v[1]); },
+       {{2, 3}, {2, 3}}},
       {"to", [](auto& v) { return (v[0] * v[0]).to(f64); }, {{3}}},
       {"clone", [](auto& v) { return (v[0] * v[0]).clone(); }, {{3}}},
   };
@@ -117,7 +143,8 @@ TEST_CASE("hessian: full Hessian of a small function equals the analytic one") {
     for (double h : row.to_vector<double>()) hessian.push_back(h);
   }
   const double x = 0.7, y = -0.4, e = std::exp(x * y);
-  check_values(tensor(hessian, {4}, {.dtype = f64}), {2 * y + y * y * e, 2 * x + e * (1 + x * y),
-                                 2 * x + e * (1 + x * y), x * x * e + 6 * y},
-               1e-12);
+  check_values(
+      tensor(hessian, {4}, {.dtype = f64}),
+      {2 * y + y * y * e, 2 * x + e * (1 + x * y), 2 * x + e * (1 + x * y), x * x * e + 6 * y},
+      1e-12);
 }

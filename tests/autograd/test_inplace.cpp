@@ -62,15 +62,14 @@ TEST_CASE("inplace: a value saved for backward and modified afterwards makes bac
   Tensor x = tensor({3.0, 4.0}, {2}, {.dtype = f64});
   Tensor y = (w * x).sum();  // mul saves x for w's gradient
   x.add_(1.0);
-  check_throws<GraphError>([&] { y.backward(); },
-                           {"mul", "modified by an inplace operation", "version 1",
-                            "expected version 0", "(2)"});
+  check_throws<GraphError>([&] { y.backward(); }, {"mul", "modified by an inplace operation",
+                                                   "version 1", "expected version 0", "(2)"});
 
   // An op that saved its output (exp) sees its output modified.
   Tensor v = tensor({0.5}, {1}, {.dtype = f64, .requires_grad = true});
   Tensor e = exp(v);
   Tensor z = e.sum();  // sum does not read e
-  e.mul_(2.0);  // e is in the graph: recorded, and exp's saved output changes version
+  e.mul_(2.0);         // e is in the graph: recorded, and exp's saved output changes version
   check_throws<GraphError>([&] { z.backward(); }, {"exp", "its output", "inplace"});
 
   // add does not read its inputs: modifying one afterwards is fine, as in PyTorch.
@@ -86,8 +85,8 @@ TEST_CASE("inplace: ops on tensors in a graph are recorded (gradients stay corre
   Tensor x = tensor({1.0, 2.0, 3.0}, {3}, {.dtype = f64, .requires_grad = true});
   Tensor w = tensor({2.0, 3.0, 4.0}, {3}, {.dtype = f64, .requires_grad = true});
   Tensor y = x * 1.0;
-  y.mul_(w);   // y = x * w: dy/dx = w, dy/dw = x
-  y.add_(x);   // y = x * w + x
+  y.mul_(w);  // y = x * w: dy/dx = w, dy/dw = x
+  y.add_(x);  // y = x * w + x
   CHECK(y.grad_fn_name() == "add");
   y.sum().backward();
   check_values(x.grad(), {3, 4, 5});

@@ -258,7 +258,7 @@ TEST_CASE("reduce: var and std values") {
   check_values(var(x), {7});
   check_values(var(x, {}, 0), {5.25});
   check_values(var(x, {}, 2), {10.5});
-  check_values(xg::std(x), {2.6457513110645907});   // math.sqrt(7)
+  check_values(xg::std(x), {2.6457513110645907});       // math.sqrt(7)
   check_values(xg::std(x, {}, 0), {2.29128784747792});  // math.sqrt(5.25)
   CHECK(var(x).shape() == Shape{});
 

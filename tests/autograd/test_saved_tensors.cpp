@@ -14,8 +14,9 @@ namespace {
 const std::vector<std::string> kVersionError = {"modified by an inplace operation", "version"};
 }
 
-TEST_CASE("saved tensors: an index modified in place before backward raises (gather, "
-          "index_select)") {
+TEST_CASE(
+    "saved tensors: an index modified in place before backward raises (gather, "
+    "index_select)") {
   // PyTorch: RuntimeError ... modified by an inplace operation. Before the fix the index was
   // not saved with its version and backward silently gave [0, 2, 0, 0].
   Tensor x = tensor({1, 2, 3, 4}, {4}, {.dtype = f64, .requires_grad = true});
@@ -98,8 +99,8 @@ TEST_CASE("copy_ into a tensor in a graph replaces its history") {
   Tensor t2 = x2 * 3.0;
   t2.copy_(c);
   (t2 * x2).sum().backward();
-  check_values(c.grad(), {3});       // d/dc sum(c * x2) = x2[0] + x2[1]
-  check_values(x2.grad(), {4, 4});   // only through the direct product
+  check_values(c.grad(), {3});      // d/dc sum(c * x2) = x2[0] + x2[1]
+  check_values(x2.grad(), {4, 4});  // only through the direct product
 
   // Second order through gelu then copy_: the copied-over gelu contributes nothing.
   Tensor x3 = tensor({0.3, -0.7}, {2}, {.dtype = f64, .requires_grad = true});
@@ -171,7 +172,9 @@ TEST_CASE("view: shares values, differentiable, refuses in-place writes that nee
   check_values(w, {2, 4, 6, 8});
 
   Tensor p = tensor({0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, {2, 3}, {.dtype = f64, .requires_grad = true});
-  auto f = [](const std::vector<Tensor>& in) { return (in[0].view({3, 2}) * in[0].view({3, 2})).sum(); };
+  auto f = [](const std::vector<Tensor>& in) {
+    return (in[0].view({3, 2}) * in[0].view({3, 2})).sum();
+  };
   CHECK(gradcheck(f, {p}).ok);
   CHECK(gradgradcheck(f, {p}).ok);
 }

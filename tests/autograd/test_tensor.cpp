@@ -43,7 +43,11 @@ TEST_CASE("tensor: creation and metadata") {
 TEST_CASE("tensor: bad creation arguments") {
   check_throws<ShapeError>([] { tensor({1, 2, 3}, {2, 2}); }, {"tensor", "3 values", "(2, 2)"});
   check_throws<ShapeError>([] { zeros({2, -1}); }, {"negative", "(2, -1)"});
-  check_throws<ShapeError>([] { zeros({1LL << 40, 1LL << 40}); }, {"(1099511627776, 1099511627776)"});
+  check_throws<ShapeError>(
+      [] {
+        zeros({1LL << 40, 1LL << 40});
+      },
+      {"(1099511627776, 1099511627776)"});
   check_throws<ValueError>([] { arange(0, 1, 0); }, {"arange"});
   check_throws<ValueError>([] { arange(0, 5, -1); }, {"arange", "away"});
   check_throws<ShapeError>([] { tensor({1, 2}).item(); }, {"item", "(2)"});
@@ -83,21 +87,24 @@ TEST_CASE("tensor: to, clone, detach") {
 TEST_CASE("tensor: gradcheck of to() between float dtypes") {
   // The function is linear, so a large step is exact; a small one would only measure
   // f32 rounding (1e-7 relative / 1e-6 step).
-  xg::test::check_gradcheck([](const std::vector<Tensor>& in) { return in[0].to(f32).to(f64) * 3.0; },
-                            {xg::test::rand_f64({3})}, {.eps = 1e-2});
+  xg::test::check_gradcheck(
+      [](const std::vector<Tensor>& in) { return in[0].to(f32).to(f64) * 3.0; },
+      {xg::test::rand_f64({3})}, {.eps = 1e-2});
 }
 
 TEST_CASE("tensor: printing") {
   std::ostringstream os;
   os << tensor({1, 2, 3, 4}, {2, 2});
-  CHECK(os.str() == "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]], shape=(2, 2), dtype=f32)");
+  CHECK(os.str() ==
+        "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]], shape=(2, 2), dtype=f32)");
   std::ostringstream os2;
   os2 << tensor_i64({5, 6});
   CHECK(os2.str() == "tensor([5, 6], shape=(2), dtype=i64)");
   std::ostringstream os3;
   os3 << arange(5000);
-  CHECK(os3.str() == "tensor([0.0000, 1.0000, 2.0000, ..., 4997.0000, 4998.0000, 4999.0000], "
-                     "shape=(5000), dtype=f32)");
+  CHECK(os3.str() ==
+        "tensor([0.0000, 1.0000, 2.0000, ..., 4997.0000, 4998.0000, 4999.0000], "
+        "shape=(5000), dtype=f32)");
   std::ostringstream os4;
   Tensor w = ones({1}, {.requires_grad = true});
   os4 << w * 2.0;

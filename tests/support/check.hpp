@@ -42,8 +42,7 @@ inline Tensor rand_f64(const Shape& shape, double low = -1.0, double high = 1.0)
 }
 
 // f() throws exactly E and the message contains every fragment.
-template <class E, class F>
-void check_throws(F&& f, const std::vector<std::string>& fragments) {
+template <class E, class F> void check_throws(F&& f, const std::vector<std::string>& fragments) {
   bool thrown = false;
   try {
     f();
