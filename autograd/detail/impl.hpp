@@ -102,6 +102,10 @@ struct Node : std::enable_shared_from_this<Node> {
   // Engine scratch space, valid during one backward pass.
   Tensor grad_accum;
   std::uint64_t visit_mark = 0;  // the pass that last visited the node (topological sort)
+  // xg::grad only: whether a requested input is reached through this node's inputs, and
+  // whether it is reached through the node itself (Note [running only what xg::grad needs]).
+  bool leads_to_input = false;
+  bool reaches_input = false;
 };
 
 // ---- creating tensors ------------------------------------------------------------------
@@ -110,6 +114,17 @@ Tensor empty(const Shape& shape, Dtype dtype);
 Tensor empty(Shape&& shape, Dtype dtype);
 
 template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->storage->ptr); }
+
+// Note [zero-gradient masks]
+// The backward of a piecewise-linear op multiplies the gradient by a mask or a sign of its
+// input (abs, relu, leaky_relu). The mask's derivative is
+// zero almost everywhere, but PyTorch still records it, so a second derivative through
+// such an op is a zero tensor, not an absent one (and xg::grad does not report the input
+// as unused). record_zero_gradient makes `values`, freshly computed from `inputs` without
+// recording, the result of op `name` whose gradient is zero for every input. It records
+// nothing unless a graph is being built (create_graph).
+void record_zero_gradient(const char* name, Tensor& values,
+                          std::initializer_list<autograd::TensorRef> inputs);
 
 // Anomaly mode (autograd/anomaly.hpp): whether it is on, and the current call stack.
 bool anomaly_mode_enabled();

@@ -148,10 +148,13 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
   Tensor out = autograd::dispatch_float("relu_backward", g.dtype(), [&]<class T>() {
     return detail::map_binary<T>(g, y, [](T gv, T yv) { return yv <= T(0) ? T(0) : gv; });
   });
-  if (autograd::needs_record({g})) {
-    const Tensor mask = y.detach();  // y's values, without the graph that produced them
-    autograd::record("relu_backward", out, {g}, {mask}, [](const autograd::BackwardCtx& ctx) {
-      return tensor_list{relu_backward(ctx.grad, ctx.saved(0))};
+  if (autograd::needs_record({g, y})) {
+    // y's values, without the graph that produced them; y is an input only so that second
+    // derivatives are zeros rather than absent, as PyTorch's threshold_backward(g, y).
+    const Tensor mask = y.detach();
+    autograd::record("relu_backward", out, {g, y}, {mask}, [](const autograd::BackwardCtx& ctx) {
+      return tensor_list{ctx.needs(0) ? relu_backward(ctx.grad, ctx.saved(0)) : Tensor(),
+                         ctx.needs(1) ? zeros_like(ctx.grad) : Tensor()};
     });
   }
   return out;
@@ -182,7 +185,10 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
   // PyTorch: x > 0 ? g : g * slope, so the slope side owns x = 0.
   autograd::record("leaky_relu", out, {x}, {x}, [negative_slope](const autograd::BackwardCtx& ctx) {
     const Tensor x = ctx.saved(0);
-    return std::vector<Tensor>{where(gt(x, 0.0), ctx.grad, ctx.grad * negative_slope)};
+    // 1 where x > 0, the slope elsewhere (Note [zero-gradient masks]).
+    Tensor factor = where(gt(x, 0.0), 1.0, full_like(x, negative_slope));
+    detail::record_zero_gradient("leaky_relu_mask", factor, {x});
+    return tensor_list{ctx.grad * factor};
   });
   return out;
 }

@@ -188,7 +188,8 @@ Tensor abs(const Tensor& x) {
   autograd::record("abs", out, {x}, {x}, [](const BackwardCtx& ctx) {
     const Tensor x = ctx.saved(0);
     // sign(x), with sign(0) = 0 as PyTorch; its own derivative is zero.
-    const Tensor sign = unary_values("abs", x, [](auto v) { return (v > 0) - (v < 0); });
+    Tensor sign = unary_values("abs", x, [](auto v) { return (v > 0) - (v < 0); });
+    detail::record_zero_gradient("sign", sign, {x});
     return Grads{ctx.grad * sign};
   });
   return out;
@@ -210,6 +211,8 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
   });
   autograd::record("clamp", out, {x}, {x}, [lo, hi](const BackwardCtx& ctx) {
     const Tensor x = ctx.saved(0);
+    // Not recorded: PyTorch's clamp_backward builds it from comparisons, which leave the
+    // graph (unlike abs, Note [zero-gradient masks]).
     const Tensor inside = unary_values("clamp", x, [=](auto v) { return v >= lo && v <= hi; });
     return Grads{ctx.grad * inside};
   });
@@ -220,7 +223,8 @@ namespace {
 
 // maximum/minimum: the gradient goes to the chosen operand, split evenly on ties, as in
 // PyTorch. `share_a` is 1 where a was chosen, 0.5 on ties, 0 elsewhere; its derivative
-// is zero almost everywhere, so it is computed without recording.
+// is zero almost everywhere, and it is not recorded: PyTorch builds it from comparisons,
+// which leave the graph (unlike abs or clamp, Note [zero-gradient masks]).
 Tensor extreme(const char* op, const Tensor& a, const Tensor& b, bool take_max) {
   const Dtype dt = autograd::result_dtype(op, a, b);
   Tensor out = binary_values(op, a, b, dt, [take_max](auto x, auto y) {
@@ -292,7 +296,9 @@ void check_broadcastable(const char* op, const Shape& from, const Shape& to) {
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   autograd::check_defined("broadcast_to", x);
   check_broadcastable("broadcast_to", x.shape(), shape);
-  if (x.shape() == shape) return x;
+  // To its own shape: the input itself, unless recording (PyTorch's expand always makes a
+  // new tensor in the graph, which xg::grad can tell apart from its input).
+  if (x.shape() == shape && !autograd::needs_record({x})) return x;
   Tensor out = detail::empty(shape, x.dtype());
   autograd::dispatch(x.dtype(), [&]<class T>() {
     const T* in = ptr<T>(x);

@@ -16,6 +16,7 @@
 
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/reduce_util.hpp"
+#include "autograd/ops/compare.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/shape.hpp"
 
@@ -265,6 +266,8 @@ Tensor extreme(const char* op, const Tensor& x, const Axes& axes, bool keepdim) 
                      [op, p](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
                        const Tensor x = ctx.saved(0);
                        if (!ctx.needs(0)) return {Tensor()};
+                       // Not recorded: PyTorch compares (result == x), which leaves the
+                       // graph (unlike Note [zero-gradient masks] in detail/impl.hpp).
                        const Tensor w = autograd::dispatch_float(op, x.dtype(), [&]<class T>() {
                          return extreme_weights<T>(p, x, ctx.saved(1));
                        });
@@ -457,13 +460,15 @@ Tensor std(const Tensor& x, const Axes& axes, std::int64_t correction, bool keep
                      [p, correction](const autograd::BackwardCtx& ctx) -> std::vector<Tensor> {
                        const Tensor x = ctx.saved(0);
                        if (!ctx.needs(0)) return {Tensor()};
-                       // d std / dx = (x - mean) / ((N - correction) std). Where std is 0 this is
-                       // 0/0 = nan, as in PyTorch (std is not differentiable at constant input).
+                       // d std / dx = (x - mean) / ((N - correction) std). Where std is 0
+                       // (constant input) the gradient is 0, as PyTorch's std_backward
+                       // masks it (0/0 otherwise).
                        const double dof =
                            std::max<double>(static_cast<double>(p.group - correction), 0.0);
                        const Tensor centered = x - mean(x, p.axes, /*keepdim=*/true);
                        const Tensor s = keep_dims(ctx.saved(1), p.keep_shape);
-                       return {centered * (keep_dims(ctx.grad, p.keep_shape) / (s * dof))};
+                       const Tensor scale = keep_dims(ctx.grad, p.keep_shape) / (s * dof);
+                       return {centered * where(eq(s, 0.0), 0.0, scale)};
                      });
   }
   return out;

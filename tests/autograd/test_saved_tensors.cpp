@@ -178,3 +178,40 @@ TEST_CASE("view: shares values, differentiable, refuses in-place writes that nee
   CHECK(gradcheck(f, {p}).ok);
   CHECK(gradgradcheck(f, {p}).ok);
 }
+
+TEST_CASE("PyTorch semantics found by the differential test (tests/differential)") {
+  Tensor x = tensor({0.5, -1.0}, {2}, {.dtype = f64, .requires_grad = true});
+  SUBCASE("xg::grad runs only the nodes on paths to the requested inputs") {
+    // exp saved its output, which add_ then modified; exp's backward is not needed for the
+    // gradient with respect to a, so PyTorch does not run it (and does not raise).
+    Tensor a = exp(x);
+    a.add_(1.0);
+    const auto g = xg::grad({(a * 3.0).sum()}, {a});
+    check_values(g[0], {3, 3});
+    check_throws<GraphError>([&] { xg::grad({(a * 3.0).sum()}, {x}); }, {"exp", "inplace"});
+  }
+  SUBCASE("std of a constant input has a zero gradient") {
+    Tensor c = tensor({2, 2, 2}, {3}, {.dtype = f64, .requires_grad = true});
+    xg::std(c).backward();
+    check_values(c.grad(), {0, 0, 0});
+    Tensor one = tensor({0.5}, {1}, {.dtype = f64, .requires_grad = true});
+    xg::std(one, {0}, /*correction=*/0).backward();
+    check_values(one.grad(), {0});
+  }
+  SUBCASE("second derivatives through abs, relu and leaky_relu are zeros, not absent") {
+    const Tensor c = tensor({2, 3}, {2}, {.dtype = f64});
+    for (auto f :
+         {+[](const Tensor& t) { return abs(t); }, +[](const Tensor& t) { return relu(t); },
+          +[](const Tensor& t) { return leaky_relu(t, 0.1); }}) {
+      const Tensor g = xg::grad({(f(x) * c).sum()}, {x}, {.create_graph = true})[0];
+      CHECK(g.requires_grad());
+      check_values(xg::grad({(g * c).sum()}, {x})[0], {0, 0});
+    }
+  }
+  SUBCASE("broadcast_to its own shape is a new tensor in the graph") {
+    Tensor b = broadcast_to(x, {2});
+    CHECK(b.grad_fn_name() == "broadcast_to");
+    const auto g = xg::grad({(x * 3.0).sum()}, {b}, {.allow_unused = true});
+    CHECK_FALSE(g[0].defined());
+  }
+}
