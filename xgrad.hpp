@@ -3,9 +3,12 @@
 #pragma once
 
 #include "autograd/anomaly.hpp"
+#include "autograd/custom_function.hpp"
 #include "autograd/dtype.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/errors.hpp"
+#include "autograd/function.hpp"
+#include "autograd/generator.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops/activation.hpp"
 #include "autograd/ops/compare.hpp"

@@ -93,11 +93,10 @@ void record_node(const char* name, Tensor& out, std::span<const TensorRef> input
 }
 
 void record(const char* name, Tensor& out, const tensor_list& inputs,
-            const std::vector<Tensor>& saved, BackwardFn backward) {
+            const std::vector<Saved>& saved, BackwardFn backward) {
   if (!needs_record(inputs)) return;
   const std::vector<TensorRef> refs(inputs.begin(), inputs.end());
-  const std::vector<Saved> saves(saved.begin(), saved.end());
-  record_node(name, out, refs, saves, std::move(backward));
+  record_node(name, out, refs, saved, std::move(backward));
 }
 
 bool BackwardCtx::needs_input_grad(std::size_t i) const {

@@ -139,7 +139,7 @@ void record(const char* name, Tensor& out, const tensor_list& inputs,
 }
 // The same with a saved list built at run time.
 void record(const char* name, Tensor& out, const tensor_list& inputs,
-            const std::vector<Tensor>& saved, BackwardFn backward);
+            const std::vector<Saved>& saved, BackwardFn backward);
 
 // ---- checks that throw the library's typed errors --------------------------------------
 // GraphError if t is undefined.
