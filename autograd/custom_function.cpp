@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "autograd/ops/indexing.hpp"
 #include "autograd/ops/shape.hpp"
 
 namespace xg::autograd {

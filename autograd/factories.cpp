@@ -3,7 +3,7 @@
 #include <string>
 
 #include "autograd/detail/impl.hpp"
-#include "autograd/tensor.hpp"
+#include "autograd/factories.hpp"
 
 namespace xg {
 

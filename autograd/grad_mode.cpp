@@ -1,5 +1,5 @@
 // Grad mode: whether ops record a graph (NoGradGuard, EnableGradGuard).
-#include "autograd/tensor.hpp"
+#include "autograd/grad_mode.hpp"
 
 namespace xg {
 

@@ -55,7 +55,7 @@ Jacobian analytic(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
     Tensor seed = zeros(out.shape(), {.dtype = Dtype::f64});
     seed.mutable_data<double>()[j] = scale;
     auto grads =
-        grad({out}, wrt, {.retain_graph = true, .allow_unused = true, .grad_outputs = {seed}});
+        grad({out}, wrt, {.grad_outputs = {seed}, .retain_graph = true, .allow_unused = true});
     for (std::size_t k = 0; k < wrt.size(); ++k) {
       if (!grads[k].defined()) continue;
       const auto g = grads[k].to_vector<double>();
@@ -178,7 +178,7 @@ GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tenso
     }
     if (!out.requires_grad()) return zeros({0}, {.dtype = Dtype::f64});
     auto grads =
-        grad({out}, wrt, {.create_graph = true, .allow_unused = true, .grad_outputs = {xs[n]}});
+        grad({out}, wrt, {.grad_outputs = {xs[n]}, .create_graph = true, .allow_unused = true});
     std::vector<Tensor> flat;
     for (std::size_t i = 0; i < grads.size(); ++i) {
       flat.push_back(grads[i].defined() ? reshape(grads[i], {-1})

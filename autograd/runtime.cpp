@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
+#include <iostream>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -171,5 +172,24 @@ int get_num_threads() {
 }
 
 std::string version() { return XGRAD_VERSION; }
+
+namespace {
+std::mutex warning_mutex;
+WarningHandler warning_handler;  // empty: the default, std::cerr
+}  // namespace
+
+void set_warning_handler(WarningHandler handler) {
+  const std::lock_guard lock(warning_mutex);
+  warning_handler = std::move(handler);
+}
+
+void warn(const std::string& message) {
+  const std::lock_guard lock(warning_mutex);
+  if (warning_handler) {
+    warning_handler(message);
+  } else {
+    std::cerr << "xgrad warning: " << message << '\n';
+  }
+}
 
 }  // namespace xg

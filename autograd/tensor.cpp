@@ -7,6 +7,7 @@
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/pool.hpp"
 #include "autograd/engine.hpp"
+#include "autograd/runtime.hpp"
 
 namespace xg {
 
@@ -239,7 +240,18 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return checked(impl_, "grad").grad; }
+Tensor Tensor::grad() const {
+  const auto& impl = checked(impl_, "grad");
+  if (impl.grad_fn && !impl.grad.defined() && impl.grad_fn->retained.lock() != impl_) {
+    // As PyTorch's UserWarning: backward fills .grad of leaves only.
+    warn("grad: the tensor (shape " + shape_str(impl.shape) + ", produced by " +
+         impl.grad_fn->name +
+         ") is not a leaf, so backward() does not fill its grad(), which stays undefined; "
+         "call retain_grad() on it before backward(), or get its gradient with "
+         "xg::grad({loss}, {tensor})");
+  }
+  return impl.grad;
+}
 
 void Tensor::set_grad(const Tensor& grad) {
   checked(impl_, "set_grad");

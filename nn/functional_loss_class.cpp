@@ -6,6 +6,7 @@
 #include "autograd/ops/activation.hpp"
 #include "autograd/ops/compare.hpp"
 #include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/indexing.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
 #include "nn/detail/loss_util.hpp"

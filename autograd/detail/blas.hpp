@@ -7,8 +7,9 @@
 namespace xg::detail {
 
 // Selects OpenBLAS's fast kernel for CPUs that Debian's OpenBLAS does not recognise (see
-// DESIGN.md § Performance notes and Note [blas kernel] in runtime.cpp). Does its work once
-// per process, thread-safely; later calls return at once. Call it before any BLAS routine.
+// docs/DESIGN.md § Where performance comes from and Note [blas kernel] in runtime.cpp). Does its
+// work once per process, thread-safely; later calls return at once. Call it before any BLAS
+// routine.
 void ensure_blas_ready();
 
 // What the CPU can run, as far as OpenBLAS's kernel families care (each flag includes the

@@ -9,6 +9,7 @@
 
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/shape_util.hpp"
+#include "autograd/ops/indexing.hpp"
 #include "autograd/ops/shape.hpp"
 
 namespace xg {

@@ -6,6 +6,7 @@
 // differentiable: reshape's backward is a reshape back, permute's is the inverse permute,
 // concat's is a slice per input, stack's is slice + squeeze.
 #include "autograd/ops/shape.hpp"
+#include "autograd/ops/indexing.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,5 +1,5 @@
-// Shape manipulation. All results are new contiguous tensors; all are differentiable
-// except one_hot.
+// Shape manipulation (ops/shape.cpp). All results are new contiguous tensors; all are
+// differentiable except one_hot. Slicing and indexing: ops/indexing.hpp.
 #pragma once
 
 #include <vector>
@@ -21,15 +21,6 @@ Tensor squeeze(const Tensor& x);
 Tensor squeeze(const Tensor& x, std::int64_t axis);
 // Inserts a size-1 axis at position axis (in [-dim-1, dim]).
 Tensor unsqueeze(const Tensor& x, std::int64_t axis);
-// Elements start, start+step, ... before stop along axis. Negative start/stop count from
-// the end and are clamped to the axis like Python slices; step must be positive.
-Tensor slice(const Tensor& x, std::int64_t axis, std::int64_t start, std::int64_t stop,
-             std::int64_t step = 1);
-// Entries of x along axis at the given i64 indices (1-D); negative indices are errors.
-Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index);
-// out[i][j] = x[index[i][j]][j] for axis 0 (and so on): PyTorch's gather. index is i64
-// with x's number of axes.
-Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index);
 // Joins tensors along an existing axis (all other sizes equal).
 Tensor concat(const std::vector<Tensor>& tensors, std::int64_t axis = 0);
 // Joins same-shape tensors along a new axis.

@@ -66,7 +66,7 @@ void check_grads(const Unary& f, const std::vector<double>& xs, bool second_orde
           // grad() needs a graph, so recording is switched back on here.
           EnableGradGuard enable;
           Tensor y = f(in[0]);
-          return grad({y}, {in[0]}, {.create_graph = true, .grad_outputs = {ones_like(y)}})[0];
+          return grad({y}, {in[0]}, {.grad_outputs = {ones_like(y)}, .create_graph = true})[0];
         },
         {x});
   }

@@ -243,7 +243,7 @@ TEST_CASE("where: gradients") {
       [&](const std::vector<Tensor>& in) {
         EnableGradGuard enable;  // gradcheck's finite differences run under NoGradGuard
         Tensor y = where(cond, in[0] * in[0], in[1] * in[0]);
-        return grad({y}, {in[0]}, {.create_graph = true, .grad_outputs = {ones_like(y)}})[0];
+        return grad({y}, {in[0]}, {.grad_outputs = {ones_like(y)}, .create_graph = true})[0];
       },
       {rand_f64({2, 3}), rand_f64({3})});
 

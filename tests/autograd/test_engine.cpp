@@ -146,3 +146,24 @@ TEST_CASE("engine: backward with create_graph makes .grad differentiable") {
   // x.grad()'s graph refers back to x (a cycle, as in PyTorch); zero_grad() breaks it.
   x.zero_grad();
 }
+
+TEST_CASE("engine: grad() of a non-leaf warns and points to retain_grad()") {
+  std::vector<std::string> warnings;
+  set_warning_handler([&](const std::string& m) { warnings.push_back(m); });
+  Tensor x = tensor({1, 2}, {2}, {.requires_grad = true});
+  Tensor y = x * 2.0;
+  (y * y).sum().backward({.retain_graph = true});
+  CHECK_FALSE(y.grad().defined());
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("not a leaf") != std::string::npos);
+  CHECK(warnings[0].find("retain_grad()") != std::string::npos);
+  CHECK(warnings[0].find("mul") != std::string::npos);
+  // No warning for a leaf, nor for a non-leaf that retains its gradient.
+  CHECK(x.grad().defined());
+  Tensor z = x * 3.0;
+  z.retain_grad();
+  z.sum().backward();
+  CHECK(z.grad().defined());
+  CHECK(warnings.size() == 1);
+  set_warning_handler(nullptr);
+}

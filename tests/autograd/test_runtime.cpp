@@ -1,5 +1,5 @@
 // Tests of autograd/runtime.hpp and the BLAS kernel selection behind it
-// (autograd/detail/blas.hpp, DESIGN.md § Performance notes).
+// (autograd/detail/blas.hpp, docs/DESIGN.md § Where performance comes from).
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>

@@ -291,7 +291,7 @@ TEST_CASE("losses: cross_entropy second-order gradients") {
       [&](const V& in) {
         EnableGradGuard enable;
         const Tensor l = F::cross_entropy(in[0], t, {.reduction = Reduction::none, .weight = w});
-        const Tensor g = grad({l}, {in[0]}, {.create_graph = true, .grad_outputs = {in[1]}})[0];
+        const Tensor g = grad({l}, {in[0]}, {.grad_outputs = {in[1]}, .create_graph = true})[0];
         return sum(g * r);
       },
       {xg::test::rand_f64({4, 3}, -2, 2), xg::test::rand_f64({4}, -1, 1)});

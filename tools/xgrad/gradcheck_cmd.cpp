@@ -15,6 +15,7 @@
 
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/indexing.hpp"
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/random.hpp"
