@@ -73,11 +73,9 @@ void Optimizer::add_params(std::vector<Tensor> params) {
       throw ValueError(what + " is not a leaf (it was produced by " + p.grad_fn_name() +
                        "); an optimizer updates leaf tensors only");
     }
-    if (!p.requires_grad()) {
-      throw ValueError(what +
-                       " does not require grad; call requires_grad_() on it or leave "
-                       "it out");
-    }
+    // A parameter that does not require grad is accepted, as in PyTorch: it is a frozen
+    // part of the model, skipped by step() while it has no gradient, and updated again
+    // once unfrozen (requires_grad_(true)) and given one.
     const auto [it, inserted] = seen.emplace(p.impl(), std::make_pair(g, i));
     if (!inserted) {
       throw ValueError(what + " is already parameter " + std::to_string(it->second.second) +

@@ -17,12 +17,16 @@
 //   or f64), without recording a graph. A parameter whose grad() is undefined is skipped
 //   (its state does not advance). State buffers are allocated at a parameter's first
 //   update; later steps allocate nothing.
+// - Parameters that do not require grad (a frozen part of the model) are accepted and
+//   skipped while they have no gradient; after requires_grad_(true) and a backward they
+//   are updated like the others. (zero_grad() with set_to_none, the default, forgets a
+//   gradient left from before the freeze.)
 // - The optimizer holds handles to the parameters (see Tensor: they alias the model's).
 // - Errors (all xg::ValueError unless said otherwise, messages start with the optimizer's
 //   name): an empty parameter list ("SGD: got an empty parameter list"), an option out of
 //   range ("Adam: invalid betas[1] = 1: must be in [0, 1)"), a parameter that is
-//   undefined, not a leaf, or does not require grad (naming its index and shape), the same
-//   parameter twice (in one group or across groups), a group index out of range.
+//   undefined or not a leaf (naming its index and shape), the same parameter twice (in
+//   one group or across groups), a group index out of range.
 //
 // Learning-rate schedulers use lr(group) / set_lr(lr, group), which read and write the
 // `lr` field of the group's options directly; every numeric option (lr included) is also
@@ -135,8 +139,8 @@ class Optimizer {
   // uses_step: whether the state holds a step count ("state.<i>.step").
   Optimizer(std::string name, std::vector<std::string> buffer_names, bool uses_step);
 
-  // Validates `params` (non-empty, defined, float leaves that require grad, none already
-  // in the optimizer) and appends them as a new group with fresh state.
+  // Validates `params` (non-empty, defined leaves, none already in the optimizer) and
+  // appends them as a new group with fresh state.
   void add_params(std::vector<Tensor> params);
   // The gradient of parameter i of a group, or an undefined tensor when it has none.
   // Throws ShapeError/DtypeError when the gradient does not match the parameter.
