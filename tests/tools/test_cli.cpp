@@ -380,7 +380,32 @@ TEST_CASE("cli: compute_loss matches the functional losses") {
   // mse against one-hot rows: ((2-1)^2 + 1 + .25 + .25 + 9 + 0) / 6
   CHECK(compute_loss("mse", out, y).item() == doctest::Approx(11.5 / 6).epsilon(1e-6));
   CHECK(compute_loss("l1", out, y).item() == doctest::Approx((1 + 1 + .5 + .5 + 3 + 0) / 6.0));
-  test::check_throws<ValueError>([&] { compute_loss("hinge", out, y); }, {"hinge"});
+  test::check_throws<ValueError>([&] { compute_loss("hinge", out, y); }, {"unknown loss 'hinge'"});
+}
+
+TEST_CASE("cli: every --loss is a loss module of nn/loss.hpp") {
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"cross-entropy", "CrossEntropyLoss"},
+      {"nll", "NLLLoss"},
+      {"mse", "MSELoss"},
+      {"l1", "L1Loss"},
+      {"huber", "HuberLoss"},
+      {"smooth-l1", "SmoothL1Loss"},
+      {"multi-margin", "MultiMarginLoss"},
+      {"bce-with-logits", "BCEWithLogitsLoss"}};
+  REQUIRE(loss_names().size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CAPTURE(expected[i].first);
+    CHECK(loss_names()[i] == expected[i].first);
+    CHECK(make_loss(expected[i].first)->type_name() == expected[i].second);
+  }
+  test::check_throws<ValueError>([] { make_loss("hinge"); }, {"unknown loss 'hinge'"});
+  // The module's value is compute_loss's, for a class-index and a one-hot loss.
+  const Tensor out = tensor({2.0, -1.0, 0.5, 0.5, -3.0, 1.0}, {3, 2});
+  const Tensor y = tensor_i64({0, 1, 1});
+  CHECK(compute_loss("huber", out, y).item() ==
+        (*make_loss("huber"))(out, one_hot(y, 2).to(out.dtype())).item());
+  CHECK(compute_loss("multi-margin", out, y).item() == (*make_loss("multi-margin"))(out, y).item());
 }
 
 TEST_CASE("cli: predict and evaluate a fixed model") {
