@@ -1,10 +1,15 @@
 // Module: registration, traversal, state dicts, hooks and printing.
 #include "nn/module.hpp"
 
+#include <cxxabi.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <ostream>
 #include <sstream>
+#include <typeinfo>
 
 #include "autograd/errors.hpp"
 #include "autograd/function.hpp"
@@ -37,8 +42,37 @@ Module& Module::operator=(const Module& other) {
   return *this;
 }
 
+namespace {
+
+// The C++ type of a module, e.g. "(anonymous namespace)::Net", for messages about its code.
+std::string cpp_type_name(const Module& m) {
+  const char* mangled = typeid(m).name();
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+  return status == 0 && demangled ? demangled.get() : mangled;
+}
+
+}  // namespace
+
+// Note [forward not overridden]
+// Reaching the base's one-input forward means the module's class does not override it. A
+// loss (two inputs) called with one input is one way; the common mistake is a user's
+// `Tensor forward(Tensor x)` (by value, no `override`): it compiles, but it declares a new
+// function that hides Module::forward(const Tensor&) instead of overriding it, so
+// operator() lands here. C++20 cannot reject that at compile time without the base knowing
+// the derived type (CRTP, or C++23's deducing this), so the message names both causes.
 Tensor Module::forward(const Tensor&) {
-  throw GraphError(type_name_ + ": this module takes two inputs (input, target)");
+  const std::string type = cpp_type_name(*this);
+  throw GraphError(type_name_ + ": " + type +
+                   " does not override Module::forward(const Tensor&), so it cannot be called "
+                   "with one input. If " +
+                   type +
+                   " declares a forward with another signature (for example "
+                   "`Tensor forward(Tensor x)`, taking the tensor by value), that forward "
+                   "hides Module::forward(const Tensor&) instead of overriding it: declare it as "
+                   "`Tensor forward(const Tensor& x) override`. If the module takes two inputs "
+                   "(input, target), as a loss does, call it with both");
 }
 
 Tensor Module::forward(const Tensor&, const Tensor&) {

@@ -71,6 +71,9 @@ class Module : public std::enable_shared_from_this<Module> {
   Module& operator=(Module&&) = default;
 
   // The computation. Modules with two inputs (losses) override forward(input, target).
+  // Override with exactly this signature, `Tensor forward(const Tensor& x) override`: a
+  // forward taking the tensor by value hides this one instead of overriding it, and
+  // calling the module then throws GraphError naming its type and this mistake.
   virtual Tensor forward(const Tensor& input);
   virtual Tensor forward(const Tensor& input, const Tensor& target);
 

@@ -25,11 +25,15 @@
 
 namespace xg::optim {
 
-struct AdamOptions {
+// The options of Adam and AdamW: one definition, whose only difference between the two is
+// the default weight decay (0 for Adam, 1e-2 for AdamW, as in PyTorch). AdamOptions and
+// AdamWOptions are two instances of it, so each optimizer keeps its own default and
+// `{.lr = ..., .betas = ...}` reads the same for both.
+template <double DefaultWeightDecay> struct AdamFamilyOptions {
   double lr = 1e-3;
   std::array<double, 2> betas = {0.9, 0.999};
   double eps = 1e-8;
-  double weight_decay = 0.0;
+  double weight_decay = DefaultWeightDecay;
   bool amsgrad = false;
 
   template <class Self, class F> static void visit(Self& o, F&& f) {
@@ -42,23 +46,8 @@ struct AdamOptions {
   }
 };
 
-// The same options with AdamW's default weight decay.
-struct AdamWOptions {
-  double lr = 1e-3;
-  std::array<double, 2> betas = {0.9, 0.999};
-  double eps = 1e-8;
-  double weight_decay = 1e-2;
-  bool amsgrad = false;
-
-  template <class Self, class F> static void visit(Self& o, F&& f) {
-    f("lr", o.lr);
-    f("beta1", o.betas[0]);
-    f("beta2", o.betas[1]);
-    f("eps", o.eps);
-    f("weight_decay", o.weight_decay);
-    f("amsgrad", o.amsgrad);
-  }
-};
+using AdamOptions = AdamFamilyOptions<0.0>;
+using AdamWOptions = AdamFamilyOptions<1e-2>;
 
 // The update shared by Adam (decoupled = false) and AdamW (decoupled = true).
 template <class Options> class AdamFamily : public TypedOptimizer<Options> {

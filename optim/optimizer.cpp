@@ -29,19 +29,16 @@ std::vector<Tensor> Optimizer::all_params() const {
   return out;
 }
 
+void Optimizer::set_lr(double lr, std::size_t group) {
+  check_group(group);
+  check_lr(group, lr);
+  lr_ref(group) = lr;
+}
+
 void Optimizer::set_lr(double lr) {
   // Validate every group before changing any, so a bad value changes nothing.
-  const auto names = option_names();
-  std::size_t k = 0;
-  while (k < names.size() && names[k] != "lr") ++k;
-  std::vector<std::vector<double>> all;
-  for (std::size_t g = 0; g < num_param_groups(); ++g) {
-    auto values = option_values(g);
-    values.at(k) = lr;
-    check_option_values(values);
-    all.push_back(std::move(values));
-  }
-  for (std::size_t g = 0; g < all.size(); ++g) set_option_values(g, all[g]);
+  for (std::size_t g = 0; g < num_param_groups(); ++g) check_lr(g, lr);
+  for (std::size_t g = 0; g < num_param_groups(); ++g) lr_ref(g) = lr;
 }
 
 bool Optimizer::has_option(const std::string& name) const {
@@ -76,11 +73,9 @@ void Optimizer::add_params(std::vector<Tensor> params) {
       throw ValueError(what + " is not a leaf (it was produced by " + p.grad_fn_name() +
                        "); an optimizer updates leaf tensors only");
     }
-    if (!p.requires_grad()) {
-      throw ValueError(what +
-                       " does not require grad; call requires_grad_() on it or leave "
-                       "it out");
-    }
+    // A parameter that does not require grad is accepted, as in PyTorch: it is a frozen
+    // part of the model, skipped by step() while it has no gradient, and updated again
+    // once unfrozen (requires_grad_(true)) and given one.
     const auto [it, inserted] = seen.emplace(p.impl(), std::make_pair(g, i));
     if (!inserted) {
       throw ValueError(what + " is already parameter " + std::to_string(it->second.second) +

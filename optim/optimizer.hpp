@@ -17,16 +17,21 @@
 //   or f64), without recording a graph. A parameter whose grad() is undefined is skipped
 //   (its state does not advance). State buffers are allocated at a parameter's first
 //   update; later steps allocate nothing.
+// - Parameters that do not require grad (a frozen part of the model) are accepted and
+//   skipped while they have no gradient; after requires_grad_(true) and a backward they
+//   are updated like the others. (zero_grad() with set_to_none, the default, forgets a
+//   gradient left from before the freeze.)
 // - The optimizer holds handles to the parameters (see Tensor: they alias the model's).
 // - Errors (all xg::ValueError unless said otherwise, messages start with the optimizer's
 //   name): an empty parameter list ("SGD: got an empty parameter list"), an option out of
 //   range ("Adam: invalid betas[1] = 1: must be in [0, 1)"), a parameter that is
-//   undefined, not a leaf, or does not require grad (naming its index and shape), the same
-//   parameter twice (in one group or across groups), a group index out of range.
+//   undefined or not a leaf (naming its index and shape), the same parameter twice (in
+//   one group or across groups), a group index out of range.
 //
-// Learning-rate schedulers use lr(group) / set_lr(lr, group); the other numeric options
-// are reachable by name through option()/set_option() ("momentum", "beta1", ...), the
-// names used in state_dict().
+// Learning-rate schedulers use lr(group) / set_lr(lr, group), which read and write the
+// `lr` field of the group's options directly; every numeric option (lr included) is also
+// reachable by name through option()/set_option() ("momentum", "beta1", ...), the names
+// used in state_dict().
 #pragma once
 
 #include <cstddef>
@@ -75,12 +80,19 @@ class Optimizer {
   // Every parameter, group after group: the order of the indices in state_dict().
   std::vector<Tensor> all_params() const;
 
-  // ---- options by name (for schedulers, logging and state_dict) --------------------
-  // The learning rate of one group.
-  double lr(std::size_t group = 0) const { return option("lr", group); }
-  // Sets the learning rate of one group, or of every group (validated: lr >= 0).
-  void set_lr(double lr, std::size_t group) { set_option("lr", lr, group); }
+  // ---- the learning rate (typed: read and set every step by schedulers) ------------
+  // The learning rate of one group: the `lr` field of its options, read directly (no
+  // lookup by name, no allocation).
+  double lr(std::size_t group = 0) const {
+    check_group(group);
+    return lr_ref(group);
+  }
+  // Sets the learning rate of one group, or of every group, after checking the group's
+  // options stay valid (lr >= 0; a bad value changes nothing).
+  void set_lr(double lr, std::size_t group);
   void set_lr(double lr);
+
+  // ---- options by name (for schedulers, logging and state_dict) --------------------
   // The names of this optimizer's options, e.g. {"lr", "momentum", "dampening",
   // "weight_decay", "nesterov"} for SGD; Adam's betas are "beta1" and "beta2". Boolean
   // options read as 0 or 1.
@@ -127,8 +139,8 @@ class Optimizer {
   // uses_step: whether the state holds a step count ("state.<i>.step").
   Optimizer(std::string name, std::vector<std::string> buffer_names, bool uses_step);
 
-  // Validates `params` (non-empty, defined, float leaves that require grad, none already
-  // in the optimizer) and appends them as a new group with fresh state.
+  // Validates `params` (non-empty, defined leaves, none already in the optimizer) and
+  // appends them as a new group with fresh state.
   void add_params(std::vector<Tensor> params);
   // The gradient of parameter i of a group, or an undefined tensor when it has none.
   // Throws ShapeError/DtypeError when the gradient does not match the parameter.
@@ -144,6 +156,11 @@ class Optimizer {
   static std::string number(double v);
 
   // ---- type-erased access to the options, implemented by TypedOptimizer -------------
+  // The `lr` field of a group's options (group already checked).
+  virtual double& lr_ref(std::size_t group) = 0;
+  virtual double lr_ref(std::size_t group) const = 0;
+  // Throws ValueError (as validate would) unless the group's options with this lr are valid.
+  virtual void check_lr(std::size_t group, double lr) const = 0;
   // The options of a group, in option_names() order.
   virtual std::vector<double> option_values(std::size_t group) const = 0;
   // Throws ValueError (naming `where` and the option) unless the values are valid options.
@@ -159,10 +176,16 @@ class Optimizer {
   std::vector<std::vector<ParamState>> state_;  // [group][i], parallel to params_
 };
 
+// What TypedOptimizer needs of an options struct: a `double lr` field (every optimizer has
+// a learning rate; it is a field of each struct rather than of a shared base so that the
+// structs stay aggregates that take designated initializers, {.lr = 0.1, .momentum = 0.9}).
+template <class Options>
+concept OptimizerOptions = std::is_same_v<decltype(Options::lr), double>;
+
 // The typed layer: groups whose options are an `Options` struct. Options lists its fields
 // by name with a static `visit(options, f)` calling f(name, field) for each (double or
 // bool fields).
-template <class Options> class TypedOptimizer : public Optimizer {
+template <OptimizerOptions Options> class TypedOptimizer : public Optimizer {
  public:
   using Group = ParamGroup<Options>;
 
@@ -225,6 +248,14 @@ template <class Options> class TypedOptimizer : public Optimizer {
   virtual void validate(const Options& options) const = 0;
   // Whether a parameter updated with these options keeps buffer k.
   virtual bool uses_buffer(const Options& options, std::size_t k) const = 0;
+
+  double& lr_ref(std::size_t group) override { return options_[group].lr; }
+  double lr_ref(std::size_t group) const override { return options_[group].lr; }
+  void check_lr(std::size_t group, double lr) const override {
+    Options o = options_[group];
+    o.lr = lr;
+    validate(o);
+  }
 
   std::vector<double> option_values(std::size_t group) const override {
     std::vector<double> values;

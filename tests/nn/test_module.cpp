@@ -296,6 +296,29 @@ TEST_CASE("nn.module: a wrong-size Linear deep in a model names its path and bot
   check_throws<ShapeError>([&] { ok(zeros({1, 3})); }, {"Linear", "(1, 3)", "(2, 4)"});
 }
 
+namespace {
+
+// The mistake of Note [forward not overridden]: forward takes its tensor by value, so it
+// hides Module::forward(const Tensor&) rather than overriding it.
+struct ByValueNet : Module {
+  ByValueNet() : Module("ByValueNet") {}
+  Tensor forward(Tensor x) { return x * 2.0; }  // NOLINT: the mistake under test
+};
+
+}  // namespace
+
+TEST_CASE("nn.module: a forward taking the tensor by value is named as the cause") {
+  ByValueNet net;
+  CHECK(net.forward(ones({2})).to_vector<float>() == std::vector<float>{2, 2});
+  check_throws<GraphError>([&] { net(ones({2})); },
+                           {"ByValueNet", "does not override Module::forward(const Tensor&)",
+                            "taking the tensor by value", "hides Module::forward(const Tensor&)",
+                            "Tensor forward(const Tensor& x) override"});
+  // Sequential calls it the same way.
+  Sequential s{ByValueNet()};
+  check_throws<GraphError>([&] { s(ones({2})); }, {"ByValueNet", "by value"});
+}
+
 // ---- containers --------------------------------------------------------------------------
 
 TEST_CASE("nn.Sequential: built from a list, named by index, runs in order") {

@@ -224,6 +224,30 @@ TEST_CASE("Adam defaults are PyTorch's") {
         std::vector<std::string>{"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"});
 }
 
+namespace {
+
+// One definition of the options serves both: AdamWOptions differs only in its default.
+template <double WeightDecay>
+std::vector<std::string> names_of(const xg::optim::AdamFamilyOptions<WeightDecay>& o) {
+  std::vector<std::string> names;
+  auto copy = o;
+  decltype(copy)::visit(copy, [&](const char* n, auto&) { names.emplace_back(n); });
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("AdamWOptions is AdamOptions with weight decay 1e-2 by default") {
+  const AdamOptions adam;
+  const AdamWOptions adamw;
+  CHECK(names_of(adam) == names_of(adamw));
+  CHECK(adamw.weight_decay == 1e-2);
+  CHECK(adamw.lr == adam.lr);
+  CHECK(adamw.betas == adam.betas);
+  CHECK(adamw.eps == adam.eps);
+  CHECK(adamw.amsgrad == adam.amsgrad);
+}
+
 TEST_CASE("Adam and AdamW option checks") {
   using xg::ValueError;
   using xg::test::check_throws;

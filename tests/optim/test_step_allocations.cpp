@@ -1,4 +1,5 @@
-// step() allocates nothing once the state exists: the global allocation functions are
+// step() allocates nothing once the state exists, nor do lr() and set_lr() (called by the
+// schedulers at every step): the global allocation functions are
 // replaced here (for the whole test_optim binary) by counting ones that forward to
 // malloc / aligned_alloc, and the count is read around the second and later steps.
 // Under AddressSanitizer (which owns the allocation functions) the test is left out.
@@ -93,6 +94,25 @@ TEST_CASE("Optimizer: step allocates nothing after the first") {
       CHECK(later == 0);
     }
   }
+}
+
+TEST_CASE("Optimizer: lr() and set_lr() read the typed field and allocate nothing") {
+  // A scheduler reads and sets the lr of every group at every step: no lookup by name.
+  Problem pr = make_problem(xg::f64);
+  xg::optim::Adam adam(pr.params(), {.lr = 0.01});
+  xg::optim::SGD sgd(
+      {{.params = {pr.w}, .options = {.lr = 0.1}}, {.params = {pr.b}, .options = {.lr = 0.2}}});
+  const long before = g_allocations.load();
+  double sum = adam.lr() + sgd.lr(0) + sgd.lr(1);
+  adam.set_lr(0.02, 0);
+  sgd.set_lr(0.05);
+  sgd.set_lr(0.3, 1);
+  const long allocations = g_allocations.load() - before;
+  CHECK(allocations == 0);
+  CHECK(sum == doctest::Approx(0.31));
+  CHECK(adam.options().lr == 0.02);
+  CHECK(sgd.options(0).lr == 0.05);
+  CHECK(sgd.options(1).lr == 0.3);
 }
 
 #endif  // __SANITIZE_ADDRESS__

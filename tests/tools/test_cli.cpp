@@ -304,6 +304,33 @@ TEST_CASE("cli: optimizer flags that do not fit give UsageError") {
   test::check_throws<UsageError>([] { parse_betas("0.9,x"); }, {"--betas"});
 }
 
+TEST_CASE("cli: optimizer defaults are the library's option structs") {
+  Tensor p = zeros({2}, {.requires_grad = true});
+  auto make = [&](const std::string& name) { return make_optimizer({.optimizer = name}, {p}); };
+  const optim::RMSpropOptions rmsprop;
+  const optim::AdamWOptions adamw;
+  const optim::AdagradOptions adagrad;
+  CHECK(make("adam")->lr() == optim::AdamOptions{}.lr);
+  CHECK(make("adamw")->option("weight_decay") == adamw.weight_decay);
+  CHECK(make("adamw")->option("beta2") == adamw.betas[1]);
+  CHECK(make("rmsprop")->lr() == rmsprop.lr);
+  CHECK(make("rmsprop")->option("eps") == rmsprop.eps);
+  CHECK(make("rmsprop")->option("momentum") == rmsprop.momentum);
+  CHECK(make("adagrad")->lr() == adagrad.lr);
+  CHECK(make("adagrad")->option("eps") == adagrad.eps);
+  // SGD's lr (the library has none) and momentum are the CLI's own.
+  CHECK(make("sgd")->lr() == kSgdDefaultLr);
+  CHECK(make("sgd")->option("momentum") == kSgdDefaultMomentum);
+  CHECK(optimizer_names() ==
+        std::vector<std::string>{"sgd", "adam", "adamw", "rmsprop", "adagrad"});
+  // The help shows the same values.
+  CHECK(defaults_help("lr") == "sgd 0.01; adam 0.001; adamw 0.001; rmsprop 0.01; adagrad 0.01");
+  CHECK(defaults_help("weight-decay") == "sgd 0; adam 0; adamw 0.01; rmsprop 0; adagrad 0");
+  CHECK(defaults_help("momentum") == "sgd 0.9; rmsprop 0");
+  CHECK(defaults_help("eps") == "adam 1e-08; adamw 1e-08; rmsprop 1e-08; adagrad 1e-10");
+  CHECK(defaults_help("betas") == "adam 0.9,0.999; adamw 0.9,0.999");
+}
+
 TEST_CASE("cli: max-norm rescales only rows above the limit") {
   Tensor w = tensor({3.0, 4.0, 0.3, 0.4}, {2, 2}, {.requires_grad = true});
   apply_max_norm({w}, 1.0);
@@ -353,7 +380,32 @@ TEST_CASE("cli: compute_loss matches the functional losses") {
   // mse against one-hot rows: ((2-1)^2 + 1 + .25 + .25 + 9 + 0) / 6
   CHECK(compute_loss("mse", out, y).item() == doctest::Approx(11.5 / 6).epsilon(1e-6));
   CHECK(compute_loss("l1", out, y).item() == doctest::Approx((1 + 1 + .5 + .5 + 3 + 0) / 6.0));
-  test::check_throws<ValueError>([&] { compute_loss("hinge", out, y); }, {"hinge"});
+  test::check_throws<ValueError>([&] { compute_loss("hinge", out, y); }, {"unknown loss 'hinge'"});
+}
+
+TEST_CASE("cli: every --loss is a loss module of nn/loss.hpp") {
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"cross-entropy", "CrossEntropyLoss"},
+      {"nll", "NLLLoss"},
+      {"mse", "MSELoss"},
+      {"l1", "L1Loss"},
+      {"huber", "HuberLoss"},
+      {"smooth-l1", "SmoothL1Loss"},
+      {"multi-margin", "MultiMarginLoss"},
+      {"bce-with-logits", "BCEWithLogitsLoss"}};
+  REQUIRE(loss_names().size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CAPTURE(expected[i].first);
+    CHECK(loss_names()[i] == expected[i].first);
+    CHECK(make_loss(expected[i].first)->type_name() == expected[i].second);
+  }
+  test::check_throws<ValueError>([] { make_loss("hinge"); }, {"unknown loss 'hinge'"});
+  // The module's value is compute_loss's, for a class-index and a one-hot loss.
+  const Tensor out = tensor({2.0, -1.0, 0.5, 0.5, -3.0, 1.0}, {3, 2});
+  const Tensor y = tensor_i64({0, 1, 1});
+  CHECK(compute_loss("huber", out, y).item() ==
+        (*make_loss("huber"))(out, one_hot(y, 2).to(out.dtype())).item());
+  CHECK(compute_loss("multi-margin", out, y).item() == (*make_loss("multi-margin"))(out, y).item());
 }
 
 TEST_CASE("cli: predict and evaluate a fixed model") {

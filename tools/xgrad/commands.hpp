@@ -32,7 +32,7 @@ struct ArchOptions {
 
 struct OptimOptions {
   std::string optimizer = "adam";  // sgd, adam, adamw, rmsprop, adagrad
-  std::optional<double> lr = {};   // default per optimizer (see default_lr)
+  std::optional<double> lr = {};   // unset flags: see optimizer_defaults()
   std::optional<double> momentum = {};
   std::optional<double> weight_decay = {};
   std::optional<double> eps = {};
@@ -40,9 +40,6 @@ struct OptimOptions {
   bool nesterov = false;
   std::string schedule = "cosine";  // cosine, step, constant
 };
-
-// The learning rate an optimizer gets when --lr is not given.
-double default_lr(const std::string& optimizer);
 
 struct TrainOptions {
   ArchOptions arch = {};

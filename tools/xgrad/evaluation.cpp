@@ -10,23 +10,14 @@
 
 #include "autograd/ops/shape.hpp"
 #include "autograd/ops/softmax.hpp"
-#include "nn/functional.hpp"
 
 namespace xg::cli {
 
-namespace F = nn::functional;
-
 Tensor compute_loss(const std::string& loss, const Tensor& output, const Tensor& labels) {
-  if (loss == "cross-entropy") return F::cross_entropy(output, labels);
-  if (loss == "nll") return F::nll_loss(output, labels);
-  if (loss == "multi-margin") return F::multi_margin_loss(output, labels);
-  const Tensor target = one_hot(labels, output.shape().back()).to(output.dtype());
-  if (loss == "mse") return F::mse_loss(output, target);
-  if (loss == "l1") return F::l1_loss(output, target);
-  if (loss == "huber") return F::huber_loss(output, target);
-  if (loss == "smooth-l1") return F::smooth_l1_loss(output, target);
-  if (loss == "bce-with-logits") return F::binary_cross_entropy_with_logits(output, target);
-  throw ValueError("unknown loss '" + loss + "'");
+  // make_loss throws "unknown loss '<name>'" before a target is made for a bad name.
+  const nn::ModulePtr module = make_loss(loss);
+  if (loss_uses_class_indices(loss)) return (*module)(output, labels);
+  return (*module)(output, one_hot(labels, output.shape().back()).to(output.dtype()));
 }
 
 Predictions predict(nn::Sequential& model, const ModelSpec& spec, const data::Dataset& ds,

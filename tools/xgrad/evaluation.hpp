@@ -17,8 +17,9 @@
 
 namespace xg::cli {
 
-// The mean loss of a batch: `output` (B, C) from the model, `labels` (B) i64. Losses on
-// one-hot targets (mse, l1, ...) get one_hot(labels, C) in the output's dtype.
+// The mean loss of a batch through the loss's nn module (make_loss): `output` (B, C) from
+// the model, `labels` (B) i64. Losses on one-hot targets (mse, l1, ...) get
+// one_hot(labels, C) in the output's dtype. ValueError "unknown loss '<name>'".
 Tensor compute_loss(const std::string& loss, const Tensor& output, const Tensor& labels);
 
 struct Predictions {

@@ -16,6 +16,7 @@
 #include "autograd/runtime.hpp"
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/model_spec.hpp"
+#include "tools/xgrad/optimizer_factory.hpp"
 #include "tools/xgrad/training_util.hpp"
 
 namespace {
@@ -114,17 +115,21 @@ void add_train(CLI::App& root, TrainOptions& t, int& code) {
   add_arch_options(app, t.arch);
   auto& o = t.optim;
   app->add_option("--optimizer", o.optimizer, "Optimizer")
-      ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop", "adagrad"}))
+      ->check(CLI::IsMember(optimizer_names()))
       ->capture_default_str();
-  add_optional(app, "--lr", o.lr, "Learning rate (default 1e-3; sgd and adagrad 0.01)")
+  // The defaults in the help come from the library's option structs (optimizer_factory).
+  add_optional(app, "--lr", o.lr, "Learning rate (default: " + defaults_help("lr") + ")")
       ->check(kPositive);
-  add_optional(app, "--momentum", o.momentum, "Momentum (sgd: default 0.9; rmsprop: 0)")
+  add_optional(app, "--momentum", o.momentum,
+               "Momentum (default: " + defaults_help("momentum") + ")")
       ->check(in_range(0.0, 1.0));
-  add_optional(app, "--weight-decay", o.weight_decay, "Weight decay (default 0; adamw 0.01)")
+  add_optional(app, "--weight-decay", o.weight_decay,
+               "Weight decay (default: " + defaults_help("weight-decay") + ")")
       ->check(kNonNegative);
   app->add_flag("--nesterov", o.nesterov, "Nesterov momentum (sgd)");
-  add_optional(app, "--betas", o.betas, "Adam/AdamW betas, e.g. 0.9,0.999");
-  add_optional(app, "--eps", o.eps, "Epsilon of adam, adamw, rmsprop, adagrad")->check(kPositive);
+  add_optional(app, "--betas", o.betas, "Betas (default: " + defaults_help("betas") + ")");
+  add_optional(app, "--eps", o.eps, "Epsilon (default: " + defaults_help("eps") + ")")
+      ->check(kPositive);
   app->add_option("--lr-schedule", o.schedule,
                   "Learning-rate schedule: cosine (anneal to 0 over the epochs), step (x0.1 "
                   "after each third), constant")

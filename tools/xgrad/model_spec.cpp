@@ -11,6 +11,7 @@
 #include "nn/activation.hpp"
 #include "nn/layers.hpp"
 #include "nn/linear.hpp"
+#include "nn/loss.hpp"
 
 namespace xg::cli {
 
@@ -22,14 +23,59 @@ const std::vector<std::string>& activation_names() {
   return names;
 }
 
+namespace {
+
+// Every loss `--loss` accepts: its name, the nn/loss.hpp module it builds (with the
+// library's default options) and whether that module takes class indices.
+struct LossChoice {
+  const char* name;
+  bool class_indices;
+  nn::ModulePtr (*make)();
+};
+
+template <class Loss> nn::ModulePtr make_module() { return std::make_shared<Loss>(); }
+
+const std::vector<LossChoice>& loss_choices() {
+  static const std::vector<LossChoice> choices = {
+      {"cross-entropy", true, make_module<nn::CrossEntropyLoss>},
+      {"nll", true, make_module<nn::NLLLoss>},
+      {"mse", false, make_module<nn::MSELoss>},
+      {"l1", false, make_module<nn::L1Loss>},
+      {"huber", false, make_module<nn::HuberLoss>},
+      {"smooth-l1", false, make_module<nn::SmoothL1Loss>},
+      {"multi-margin", true, make_module<nn::MultiMarginLoss>},
+      {"bce-with-logits", false, make_module<nn::BCEWithLogitsLoss>},
+  };
+  return choices;
+}
+
+const LossChoice* find_loss(const std::string& name) {
+  for (const auto& c : loss_choices()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 const std::vector<std::string>& loss_names() {
-  static const std::vector<std::string> names = {
-      "cross-entropy", "nll", "mse", "l1", "huber", "smooth-l1", "multi-margin", "bce-with-logits"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& c : loss_choices()) out.emplace_back(c.name);
+    return out;
+  }();
   return names;
 }
 
 bool loss_uses_class_indices(const std::string& loss) {
-  return loss == "cross-entropy" || loss == "nll" || loss == "multi-margin";
+  const LossChoice* c = find_loss(loss);
+  return c != nullptr && c->class_indices;
+}
+
+nn::ModulePtr make_loss(const std::string& loss) {
+  const LossChoice* c = find_loss(loss);
+  if (c == nullptr) throw ValueError("unknown loss '" + loss + "'");
+  return c->make();
 }
 
 namespace {

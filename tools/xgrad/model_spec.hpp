@@ -30,6 +30,11 @@ const std::vector<std::string>& loss_names();
 // Whether a loss takes class indices (cross-entropy, nll, multi-margin) rather than
 // one-hot float targets (mse, l1, huber, smooth-l1, bce-with-logits).
 bool loss_uses_class_indices(const std::string& loss);
+// The loss module of nn/loss.hpp a name stands for (CrossEntropyLoss, NLLLoss, MSELoss,
+// L1Loss, HuberLoss, SmoothL1Loss, MultiMarginLoss, BCEWithLogitsLoss), with the
+// library's default options, called as loss(output, target). ValueError "unknown loss
+// '<name>'" for another name.
+nn::ModulePtr make_loss(const std::string& loss);
 
 struct ModelSpec {
   std::int64_t inputs = 0;  // features per sample
