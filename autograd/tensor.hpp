@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/dtype.hpp"
-#include "autograd/errors.hpp"
+#include "xgrad/autograd/dtype.hpp"
+#include "xgrad/autograd/errors.hpp"
 
 namespace xg {
 

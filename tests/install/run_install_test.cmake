@@ -49,10 +49,23 @@ file(REMOVE_RECURSE ${prefix})
 run_step("install xgrad"
   ${CMAKE_COMMAND} --install ${XGRAD_BUILD_DIR} --prefix ${prefix})
 
-foreach(file include/xgrad/xgrad.hpp include/xgrad/autograd/tensor.hpp)
+foreach(file include/xgrad.hpp include/xgrad/autograd/tensor.hpp include/xgrad/nn/module.hpp)
   if(NOT EXISTS ${prefix}/${file})
     message(FATAL_ERROR "install test: ${prefix}/${file} was not installed")
   endif()
+endforeach()
+# The installed headers name each other "xgrad/...", and only headers that are installed
+# (never a detail/ one): the include folder works on its own.
+file(GLOB_RECURSE headers RELATIVE ${prefix}/include ${prefix}/include/*.hpp)
+foreach(header ${headers})
+  file(STRINGS ${prefix}/include/${header} includes REGEX "^#include \"")
+  foreach(line ${includes})
+    string(REGEX REPLACE "^#include \"([^\"]*)\".*" "\\1" name "${line}")
+    if(NOT name MATCHES "^xgrad/" OR NOT EXISTS ${prefix}/include/${name})
+      message(FATAL_ERROR "install test: the installed ${header} includes \"${name}\", "
+                          "which is not installed under that name")
+    endif()
+  endforeach()
 endforeach()
 file(GLOB_RECURSE config_files ${prefix}/*/xgradConfig.cmake)
 if(NOT config_files)
