@@ -22,12 +22,12 @@
 #include <vector>
 
 #include "autograd/detail/impl.hpp"
-#include "nn/activation.hpp"
-#include "nn/container.hpp"
-#include "nn/functional.hpp"
-#include "nn/linear.hpp"
-#include "optim/sgd.hpp"
 #include "support/check.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/container.hpp"
+#include "xgrad/nn/functional.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define XGRAD_TEST_ASAN 1

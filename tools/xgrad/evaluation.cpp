@@ -8,9 +8,9 @@
 #include <limits>
 #include <sstream>
 
-#include "autograd/ops/shape.hpp"
-#include "autograd/ops/softmax.hpp"
-#include "nn/functional.hpp"
+#include "xgrad/autograd/ops/shape.hpp"
+#include "xgrad/autograd/ops/softmax.hpp"
+#include "xgrad/nn/functional.hpp"
 
 namespace xg::cli {
 

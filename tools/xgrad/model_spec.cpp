@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "autograd/ops/elementwise.hpp"
-#include "nn/activation.hpp"
-#include "nn/layers.hpp"
-#include "nn/linear.hpp"
+#include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/layers.hpp"
+#include "xgrad/nn/linear.hpp"
 
 namespace xg::cli {
 
