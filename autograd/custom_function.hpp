@@ -41,8 +41,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/function.hpp"
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/function.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg::autograd {
 

@@ -37,9 +37,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/dtype.hpp"
-#include "autograd/errors.hpp"
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/dtype.hpp"
+#include "xgrad/autograd/errors.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

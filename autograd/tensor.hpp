@@ -6,7 +6,7 @@
 // in the graph; detach() shares the values but leaves the graph.
 //
 // Values are always stored contiguously in row-major order. This header includes no
-// third-party headers; xt::xarray interop lives in <autograd/xtensor.hpp>.
+// third-party headers; xt::xarray interop lives in <xgrad/autograd/xtensor.hpp>.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/dtype.hpp"
-#include "autograd/errors.hpp"
+#include "xgrad/autograd/dtype.hpp"
+#include "xgrad/autograd/errors.hpp"
 
 namespace xg {
 
@@ -177,5 +177,5 @@ std::ostream& operator<<(std::ostream& os, Dtype d);
 }  // namespace xg
 
 // Creation functions and grad mode, which every user of a tensor needs.
-#include "autograd/factories.hpp"
-#include "autograd/grad_mode.hpp"
+#include "xgrad/autograd/factories.hpp"
+#include "xgrad/autograd/grad_mode.hpp"

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

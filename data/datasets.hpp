@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.hpp"
+#include "xgrad/data/dataset.hpp"
 
 namespace xg::data {
 

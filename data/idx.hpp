@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg::data {
 

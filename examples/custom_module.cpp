@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include <data/datasets.hpp>
 #include <xgrad.hpp>
+#include <xgrad/data/datasets.hpp>
 
 namespace nn = xg::nn;
 

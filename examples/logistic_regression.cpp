@@ -21,8 +21,8 @@
 #include <cstdio>
 #include <vector>
 
-#include <data/datasets.hpp>
 #include <xgrad.hpp>
+#include <xgrad/data/datasets.hpp>
 
 int main() {
   // 400 points, two Gaussian blobs of std 1.2 around (-1, -1) and (1, 1).

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include <data/datasets.hpp>
 #include <xgrad.hpp>
+#include <xgrad/data/datasets.hpp>
 
 namespace {
 

@@ -13,8 +13,8 @@
 
 #include <xgrad.hpp>
 
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace {
 

@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
-#include <data/dataset.hpp>
-#include <data/datasets.hpp>
 #include <xgrad.hpp>
+#include <xgrad/data/dataset.hpp>
+#include <xgrad/data/datasets.hpp>
 #ifdef XGRAD_EXAMPLES_HAVE_PLOT
 #include <tools/plot/charts.hpp>
 #endif

@@ -21,8 +21,8 @@
 #include <cstdio>
 #include <vector>
 
-#include <data/datasets.hpp>
 #include <xgrad.hpp>
+#include <xgrad/data/datasets.hpp>
 
 namespace {
 

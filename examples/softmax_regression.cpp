@@ -16,9 +16,9 @@
 #include <cstdio>
 #include <exception>
 
-#include <data/dataset.hpp>
-#include <data/datasets.hpp>
 #include <xgrad.hpp>
+#include <xgrad/data/dataset.hpp>
+#include <xgrad/data/datasets.hpp>
 
 namespace {
 

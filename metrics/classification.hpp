@@ -33,7 +33,7 @@
 #include <string_view>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg::metrics {
 

@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/tensor.hpp"
-#include "metrics/classification.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/metrics/classification.hpp"
 
 namespace xg::metrics {
 

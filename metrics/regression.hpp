@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg::metrics {
 

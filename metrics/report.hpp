@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.hpp"
-#include "metrics/classification.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/metrics/classification.hpp"
 
 namespace xg::metrics {
 

@@ -19,7 +19,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "nn/module.hpp"
+#include "xgrad/nn/module.hpp"
 
 namespace xg::nn {
 

@@ -22,7 +22,7 @@
 
 #include <cstdint>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg::nn {
 

@@ -15,7 +15,7 @@
 #include <optional>
 #include <string_view>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg::nn::init {
 

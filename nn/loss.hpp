@@ -11,8 +11,8 @@
 // loss is prefixed with the module's path by Module::operator().
 #pragma once
 
-#include "nn/functional.hpp"
-#include "nn/module.hpp"
+#include "xgrad/nn/functional.hpp"
+#include "xgrad/nn/module.hpp"
 
 namespace xg::nn {
 

@@ -26,7 +26,7 @@
 #include <map>
 #include <string>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg::nn {
 

@@ -11,8 +11,8 @@
 
 #include <memory>
 
-#include "nn/module.hpp"
-#include "nn/safetensors.hpp"
+#include "xgrad/nn/module.hpp"
+#include "xgrad/nn/safetensors.hpp"
 
 namespace xg::nn {
 

@@ -21,7 +21,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xg::optim {
 

@@ -41,8 +41,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.hpp"
-#include "optim/optimizer.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xg::optim {
 

@@ -19,7 +19,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xg::optim {
 

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

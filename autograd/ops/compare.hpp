@@ -2,7 +2,7 @@
 // eq(pred, labels).sum() counts matches, as with PyTorch's bool tensors), and where().
 #pragma once
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

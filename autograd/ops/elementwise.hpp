@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

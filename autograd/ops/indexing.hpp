@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

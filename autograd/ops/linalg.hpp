@@ -1,7 +1,7 @@
 // Matrix products through BLAS (sgemm/dgemm). Float tensors; both operands one dtype.
 #pragma once
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

@@ -3,7 +3,7 @@
 // tensor. Float tensors only, except sum/max/min/argmax/argmin, which also take i64.
 #pragma once
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

@@ -2,7 +2,7 @@
 // first): softmax([1000, -1000]) is exactly [1, 0], log_softmax of +-1000 is finite.
 #pragma once
 
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 

@@ -4,9 +4,9 @@
 #include <algorithm>
 
 #include "common.hpp"
-#include "data/datasets.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
+#include "xgrad/data/datasets.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/linear.hpp"
 
 namespace bench {
 

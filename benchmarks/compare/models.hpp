@@ -8,8 +8,8 @@
 
 #include <xgrad.hpp>
 
-#include "data/dataset.hpp"
-#include "nn/container.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/nn/container.hpp"
 
 namespace bench {
 

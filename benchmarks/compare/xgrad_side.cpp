@@ -14,9 +14,9 @@
 #include <span>
 
 #include "common.hpp"
-#include "data/datasets.hpp"
 #include "models.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/data/datasets.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace {
 

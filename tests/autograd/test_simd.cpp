@@ -8,8 +8,8 @@
 #include <limits>
 #include <vector>
 
-#include "autograd/simd.hpp"
 #include "support/check.hpp"
+#include "xgrad/autograd/simd.hpp"
 
 using namespace xg;
 using xg::test::check_values;

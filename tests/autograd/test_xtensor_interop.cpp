@@ -1,7 +1,7 @@
 // Conversion between xg::Tensor and xt::xarray<T> through the opt-in header.
 #include <doctest/doctest.h>
 
-#include <autograd/xtensor.hpp>
+#include <xgrad/autograd/xtensor.hpp>
 
 #include "support/check.hpp"
 

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <set>
 
-#include "data/dataset.hpp"
 #include "support/check.hpp"
+#include "xgrad/data/dataset.hpp"
 
 using namespace xg;
 using namespace xg::data;

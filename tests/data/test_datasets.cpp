@@ -10,9 +10,9 @@
 #include <optional>
 #include <system_error>
 
-#include "data/datasets.hpp"
 #include "idx_bytes.hpp"
 #include "support/check.hpp"
+#include "xgrad/data/datasets.hpp"
 
 using namespace xg;
 using namespace xg::data;

@@ -9,9 +9,9 @@
 #include <iterator>
 #include <system_error>
 
-#include "data/idx.hpp"
 #include "idx_bytes.hpp"
 #include "support/check.hpp"
+#include "xgrad/data/idx.hpp"
 
 using namespace xg;
 using namespace xg::data;

@@ -2,9 +2,9 @@
 // regression tests: each once escaped the reader's contract (FormatError or a tensor).
 #include <doctest/doctest.h>
 
-#include "data/idx.hpp"
 #include "idx_bytes.hpp"
 #include "support/check.hpp"
+#include "xgrad/data/idx.hpp"
 
 using xg::test::Bytes;
 

@@ -5,8 +5,10 @@
 # Each consumer is run and must check its gradient. Any failing step stops the test with
 # that step's output.
 #
+# When the `xgrad` program was built (XGRAD_WITH_TOOLS), its installed copy must also run.
+#
 # Usage: cmake -DXGRAD_SOURCE_DIR=<src> -DXGRAD_BUILD_DIR=<build> -DWORK_DIR=<dir>
-#              -P run_install_test.cmake
+#              [-DXGRAD_WITH_TOOLS=1] -P run_install_test.cmake
 # WORK_DIR is kept between runs so that re-running is incremental; the prefix is
 # reinstalled from scratch every time.
 cmake_minimum_required(VERSION 3.25)
@@ -47,14 +49,38 @@ file(REMOVE_RECURSE ${prefix})
 run_step("install xgrad"
   ${CMAKE_COMMAND} --install ${XGRAD_BUILD_DIR} --prefix ${prefix})
 
-foreach(file include/xgrad/xgrad.hpp include/xgrad/autograd/tensor.hpp)
+foreach(file include/xgrad.hpp include/xgrad/autograd/tensor.hpp include/xgrad/nn/module.hpp)
   if(NOT EXISTS ${prefix}/${file})
     message(FATAL_ERROR "install test: ${prefix}/${file} was not installed")
   endif()
 endforeach()
+# The installed headers name each other "xgrad/...", and only headers that are installed
+# (never a detail/ one): the include folder works on its own.
+file(GLOB_RECURSE headers RELATIVE ${prefix}/include ${prefix}/include/*.hpp)
+foreach(header ${headers})
+  file(STRINGS ${prefix}/include/${header} includes REGEX "^#include \"")
+  foreach(line ${includes})
+    string(REGEX REPLACE "^#include \"([^\"]*)\".*" "\\1" name "${line}")
+    if(NOT name MATCHES "^xgrad/" OR NOT EXISTS ${prefix}/include/${name})
+      message(FATAL_ERROR "install test: the installed ${header} includes \"${name}\", "
+                          "which is not installed under that name")
+    endif()
+  endforeach()
+endforeach()
 file(GLOB_RECURSE config_files ${prefix}/*/xgradConfig.cmake)
 if(NOT config_files)
   message(FATAL_ERROR "install test: no xgradConfig.cmake under ${prefix}")
+endif()
+
+# The installed program must start from the prefix alone: it finds libxgrad through its
+# RPATH, not through LD_LIBRARY_PATH or the build tree.
+if(XGRAD_WITH_TOOLS)
+  run_step("run installed xgrad --help"
+    ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH ${prefix}/bin/xgrad --help)
+  if(NOT step_output MATCHES "Usage:")
+    message(FATAL_ERROR "install test: ${prefix}/bin/xgrad --help printed no usage:\n"
+                        "${step_output}")
+  endif()
 endif()
 
 run_step("configure consumer (find_package)"

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "metrics/classification.hpp"
 #include "metrics_test_util.hpp"
+#include "xgrad/metrics/classification.hpp"
 
 using namespace xg;
 using namespace xg::metrics;

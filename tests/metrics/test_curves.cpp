@@ -4,8 +4,8 @@
 
 #include <limits>
 
-#include "metrics/curves.hpp"
 #include "metrics_test_util.hpp"
+#include "xgrad/metrics/curves.hpp"
 
 using namespace xg;
 using namespace xg::metrics;

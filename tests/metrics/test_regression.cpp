@@ -3,8 +3,8 @@
 
 #include <limits>
 
-#include "metrics/regression.hpp"
 #include "metrics_test_util.hpp"
+#include "xgrad/metrics/regression.hpp"
 
 using namespace xg;
 using namespace xg::metrics;

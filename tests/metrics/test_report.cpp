@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "metrics/report.hpp"
 #include "metrics_test_util.hpp"
+#include "xgrad/metrics/report.hpp"
 
 using namespace xg;
 using namespace xg::metrics;

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "metrics/stats.hpp"
 #include "metrics_test_util.hpp"
+#include "xgrad/metrics/stats.hpp"
 
 using namespace xg;
 using namespace xg::metrics;

@@ -15,9 +15,9 @@
 
 #include "support/check.hpp"
 
-#include "nn/module.hpp"
-#include "nn/safetensors.hpp"
-#include "nn/serialize.hpp"
+#include "xgrad/nn/module.hpp"
+#include "xgrad/nn/safetensors.hpp"
+#include "xgrad/nn/serialize.hpp"
 
 namespace xg::test {
 

@@ -2,8 +2,8 @@
 // buffers in state_dict and to(dtype), error paths through Module::operator().
 #include <memory>
 
-#include "nn/loss.hpp"
 #include "support/check.hpp"
+#include "xgrad/nn/loss.hpp"
 
 using namespace xg;
 using nn::Reduction;

@@ -10,8 +10,8 @@
 // and the call written next to each expectation.
 #include <cmath>
 
-#include "nn/functional.hpp"
 #include "support/check.hpp"
+#include "xgrad/nn/functional.hpp"
 
 using namespace xg;
 using nn::Reduction;

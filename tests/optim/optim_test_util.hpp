@@ -34,11 +34,11 @@
 #include <memory>
 #include <vector>
 
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
 #include "support/check.hpp"
+#include "xgrad/optim/adagrad.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace xg::test::optim {
 

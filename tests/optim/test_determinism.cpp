@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "nn/activation.hpp"
-#include "nn/container.hpp"
-#include "nn/functional.hpp"
-#include "nn/layers.hpp"
-#include "nn/linear.hpp"
-#include "optim/adam.hpp"
 #include "support/check.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/container.hpp"
+#include "xgrad/nn/functional.hpp"
+#include "xgrad/nn/layers.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/optim/adam.hpp"
 
 namespace {
 

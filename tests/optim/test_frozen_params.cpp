@@ -9,11 +9,11 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/random.hpp"
-#include "nn/activation.hpp"
-#include "nn/container.hpp"
-#include "nn/functional.hpp"
-#include "nn/linear.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/container.hpp"
+#include "xgrad/nn/functional.hpp"
+#include "xgrad/nn/linear.hpp"
 #include "optim_test_util.hpp"
 
 namespace {

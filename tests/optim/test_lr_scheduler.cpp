@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 #include "lr_scheduler_expected.hpp"
-#include "nn/safetensors.hpp"
-#include "optim/adam.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/sgd.hpp"
 #include "support/check.hpp"
+#include "xgrad/nn/safetensors.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace {
 

@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "nn/activation.hpp"
-#include "nn/container.hpp"
-#include "nn/functional.hpp"
-#include "nn/linear.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/container.hpp"
+#include "xgrad/nn/functional.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/optim/sgd.hpp"
 #include "support/check.hpp"
 #include "support/mlp.hpp"
 

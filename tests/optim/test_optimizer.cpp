@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <string>
 
-#include "nn/linear.hpp"
-#include "nn/safetensors.hpp"
-#include "nn/serialize.hpp"
 #include "optim_test_util.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/safetensors.hpp"
+#include "xgrad/nn/serialize.hpp"
 
 namespace {
 

@@ -9,13 +9,13 @@
 #include <thread>
 #include <vector>
 
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/random.hpp"
-#include "nn/activation.hpp"
-#include "nn/container.hpp"
-#include "nn/functional.hpp"
-#include "nn/linear.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/container.hpp"
+#include "xgrad/nn/functional.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace {
 

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "autograd/random.hpp"
-#include "nn/linear.hpp"
 #include "support/check.hpp"
 #include "tools/xgrad/data_source.hpp"
 #include "tools/xgrad/evaluation.hpp"
@@ -17,6 +15,8 @@
 #include "tools/xgrad/optimizer_factory.hpp"
 #include "tools/xgrad/progress.hpp"
 #include "tools/xgrad/training_util.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/nn/linear.hpp"
 
 using namespace xg;
 using namespace xg::cli;

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "data/datasets.hpp"
+#include "xgrad/data/datasets.hpp"
 
 namespace xg::cli {
 

@@ -5,13 +5,13 @@
 #include <fstream>
 #include <iostream>
 
-#include "autograd/ops/shape.hpp"
-#include "autograd/runtime.hpp"
-#include "nn/serialize.hpp"
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"
 #include "tools/xgrad/plots.hpp"
+#include "xgrad/autograd/ops/shape.hpp"
+#include "xgrad/autograd/runtime.hpp"
+#include "xgrad/nn/serialize.hpp"
 
 namespace xg::cli {
 

@@ -8,8 +8,8 @@
 #include <limits>
 #include <sstream>
 
-#include "autograd/ops/shape.hpp"
-#include "autograd/ops/softmax.hpp"
+#include "xgrad/autograd/ops/shape.hpp"
+#include "xgrad/autograd/ops/softmax.hpp"
 
 namespace xg::cli {
 

@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.hpp"
-#include "data/dataset.hpp"
-#include "metrics/classification.hpp"
-#include "metrics/curves.hpp"
-#include "metrics/report.hpp"
-#include "nn/container.hpp"
 #include "tools/xgrad/model_spec.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/metrics/classification.hpp"
+#include "xgrad/metrics/curves.hpp"
+#include "xgrad/metrics/report.hpp"
+#include "xgrad/nn/container.hpp"
 
 namespace xg::cli {
 

@@ -13,14 +13,14 @@
 #include <cstdio>
 #include <iostream>
 
-#include "autograd/gradcheck.hpp"
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/indexing.hpp"
-#include "autograd/ops/linalg.hpp"
-#include "autograd/ops/shape.hpp"
-#include "autograd/random.hpp"
-#include "nn/linear.hpp"
-#include "nn/regularization.hpp"
+#include "xgrad/autograd/gradcheck.hpp"
+#include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/autograd/ops/indexing.hpp"
+#include "xgrad/autograd/ops/linalg.hpp"
+#include "xgrad/autograd/ops/shape.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/regularization.hpp"
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"

@@ -13,11 +13,11 @@
 #include <string>
 #include <system_error>
 
-#include "autograd/runtime.hpp"
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/model_spec.hpp"
 #include "tools/xgrad/optimizer_factory.hpp"
 #include "tools/xgrad/training_util.hpp"
+#include "xgrad/autograd/runtime.hpp"
 
 namespace {
 

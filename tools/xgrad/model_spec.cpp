@@ -7,11 +7,11 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "autograd/ops/elementwise.hpp"
-#include "nn/activation.hpp"
-#include "nn/layers.hpp"
-#include "nn/linear.hpp"
-#include "nn/loss.hpp"
+#include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/nn/activation.hpp"
+#include "xgrad/nn/layers.hpp"
+#include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/loss.hpp"
 
 namespace xg::cli {
 

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.hpp"
-#include "nn/container.hpp"
-#include "nn/module.hpp"
-#include "nn/safetensors.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/nn/container.hpp"
+#include "xgrad/nn/module.hpp"
+#include "xgrad/nn/safetensors.hpp"
 
 namespace xg::cli {
 

@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/optim/adagrad.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace xg::cli {
 

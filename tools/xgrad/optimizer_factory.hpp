@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/optimizer.hpp"
 #include "tools/xgrad/commands.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xg::cli {
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include "autograd/ops/reduce.hpp"
 #include "tools/plot/charts.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
 
 namespace xg::cli {
 

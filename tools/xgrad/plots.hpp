@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.hpp"
-#include "nn/container.hpp"
 #include "tools/xgrad/evaluation.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/nn/container.hpp"
 
 namespace xg::cli {
 

@@ -10,12 +10,6 @@
 #include <iostream>
 #include <sstream>
 
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/reduce.hpp"
-#include "autograd/random.hpp"
-#include "autograd/runtime.hpp"
-#include "nn/regularization.hpp"
-#include "nn/serialize.hpp"
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/interrupt.hpp"
@@ -24,6 +18,12 @@
 #include "tools/xgrad/plots.hpp"
 #include "tools/xgrad/progress.hpp"
 #include "tools/xgrad/training_util.hpp"
+#include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/autograd/runtime.hpp"
+#include "xgrad/nn/regularization.hpp"
+#include "xgrad/nn/serialize.hpp"
 
 namespace xg::cli {
 

@@ -3,11 +3,11 @@
 #include <cmath>
 #include <limits>
 
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/reduce.hpp"
-#include "autograd/random.hpp"
-#include "nn/regularization.hpp"
 #include "tools/xgrad/evaluation.hpp"
+#include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/nn/regularization.hpp"
 
 namespace xg::cli {
 

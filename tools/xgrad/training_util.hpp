@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.hpp"
-#include "nn/container.hpp"
-#include "optim/optimizer.hpp"
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/data_source.hpp"
 #include "tools/xgrad/model_spec.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/nn/container.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xg::cli {
 

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "data/idx.hpp"
+#include "xgrad/data/idx.hpp"
 
 namespace {
 

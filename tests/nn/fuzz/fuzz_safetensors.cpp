@@ -16,7 +16,7 @@
 #include <cstring>
 #include <string>
 
-#include "nn/safetensors.hpp"
+#include "xgrad/nn/safetensors.hpp"
 
 namespace {
 

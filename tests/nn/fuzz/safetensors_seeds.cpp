@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "autograd/tensor.hpp"
-#include "nn/safetensors.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/nn/safetensors.hpp"
 
 namespace {
 
