@@ -9,12 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "optim_test_util.hpp"
 #include "xgrad/autograd/random.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/container.hpp"
 #include "xgrad/nn/functional.hpp"
 #include "xgrad/nn/linear.hpp"
-#include "optim_test_util.hpp"
 
 namespace {
 

@@ -20,13 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "support/check.hpp"
+#include "support/mlp.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/container.hpp"
 #include "xgrad/nn/functional.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "support/check.hpp"
-#include "support/mlp.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define XGRAD_TEST_ASAN 1

@@ -13,6 +13,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "tools/xgrad/commands.hpp"
+#include "tools/xgrad/evaluation.hpp"
+#include "tools/xgrad/model_spec.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/ops/elementwise.hpp"
 #include "xgrad/autograd/ops/indexing.hpp"
@@ -21,9 +24,6 @@
 #include "xgrad/autograd/random.hpp"
 #include "xgrad/nn/linear.hpp"
 #include "xgrad/nn/regularization.hpp"
-#include "tools/xgrad/commands.hpp"
-#include "tools/xgrad/evaluation.hpp"
-#include "tools/xgrad/model_spec.hpp"
 
 namespace xg::cli {
 
