@@ -142,12 +142,13 @@ void record_function(const char* name, const std::shared_ptr<AutogradContext>& c
     r->out_shapes.push_back(o.shape());
     r->out_dtypes.push_back(o.dtype());
   }
+  const tensor_list to_save = ctx->take_to_save();
   if (!needs_record(inputs) || r->differentiable.empty()) return;
 
   const bool packed = r->differentiable.size() > 1;
   // The saved tensors; the single output is saved as the node's output (no cycle).
   std::vector<Saved> saved;
-  for (const Tensor& t : ctx->to_save()) {
+  for (const Tensor& t : to_save) {
     const bool is_output = !packed && same_tensor(t, originals[r->differentiable[0]]);
     saved.push_back(is_output ? Saved(output) : Saved(t));
   }

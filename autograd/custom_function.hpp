@@ -61,7 +61,9 @@ class AutogradContext {
   std::unordered_map<std::string, std::any> saved_data;
 
   // ---- used by Function<T>::apply -------------------------------------------------
-  const tensor_list& to_save() const { return to_save_; }
+  // Hands the saved tensors over to the node (the context must not keep them: it is owned
+  // by the node's closure, and a saved output owns the node, which would be a cycle).
+  tensor_list take_to_save() { return std::exchange(to_save_, {}); }
   bool is_non_differentiable(const Tensor& output) const;
   void set_needs_input_grad(std::vector<bool> needs) { needs_input_grad_ = std::move(needs); }
   // The running backward, whose node holds the saved tensors (null outside backward).

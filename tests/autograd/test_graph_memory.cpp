@@ -97,3 +97,29 @@ TEST_CASE("Memory: backward(create_graph) frees the leaf and its graph after zer
   CHECK(loss.expired());
   CHECK(alive(nodes) == 0);
 }
+
+namespace {
+// A user function that saves its own output: the context must not keep it (a cycle).
+struct SavesOutput : xg::autograd::Function<SavesOutput> {
+  static xg::Tensor forward(xg::autograd::AutogradContext* ctx, const xg::Tensor& x) {
+    xg::Tensor y = xg::exp(x);
+    ctx->save_for_backward({y, x});
+    return y;
+  }
+  static xg::tensor_list backward(xg::autograd::AutogradContext* ctx, const xg::tensor_list& g) {
+    return {g[0] * ctx->get_saved_variables()[0]};
+  }
+};
+}  // namespace
+
+TEST_CASE("Memory: a user function that saves its output frees its graph") {
+  std::vector<std::weak_ptr<xg::detail::Node>> nodes;
+  {
+    xg::Tensor x = xg::randn({3}, {.requires_grad = true});
+    xg::Tensor y = SavesOutput::apply(x);
+    nodes = graph_nodes(y);
+    REQUIRE(nodes.size() == 1);
+    xg::grad({y.sum()}, {x}, {.create_graph = true});
+  }
+  CHECK(alive(nodes) == 0);
+}
