@@ -1,5 +1,5 @@
-// Small helpers shared by the shape and indexing ops (autograd/ops/shape.cpp and
-// autograd/ops/indexing.cpp). Internal; not installed.
+// Small helpers shared by the shape, indexing and softmax ops (autograd/ops/shape.cpp,
+// autograd/ops/indexing.cpp, autograd/ops/softmax.cpp). Internal; not installed.
 #pragma once
 
 #include <cstdint>
