@@ -21,6 +21,7 @@
 #include "autograd/detail/parallel.hpp"
 #include "autograd/detail/pool.hpp"
 #include "autograd/detail/small_shape.hpp"
+#include "autograd/detail/strided.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/function.hpp"
 #include "autograd/simd.hpp"
@@ -173,36 +174,20 @@ std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 // axes), aligned to out_shape's axes.
 std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape);
 
-// out = f(a, b) for the general broadcast: the output walked in row-major order, the
-// innermost axis in a tight loop. See broadcast_binary.
+// out = f(a, b) for the general broadcast: the output walked row by row (Note [strided
+// rows]), each row a tight loop. See broadcast_binary.
 template <class T, class R, class F>
 XG_SIMD_CLONES void broadcast_general(const T* a, const Shape& a_shape, const T* b,
                                       const Shape& b_shape, R* out, const Shape& out_shape, F f) {
-  const std::int64_t n = shape_numel(out_shape);
-  const std::size_t nd = out_shape.size();
-  if (n == 0) return;
-  if (nd == 0) {
-    out[0] = f(a[0], b[0]);
-    return;
-  }
   const auto sa = broadcast_strides(a_shape, out_shape);
   const auto sb = broadcast_strides(b_shape, out_shape);
-  std::vector<std::int64_t> idx(nd, 0);
-  const std::int64_t inner = out_shape[nd - 1];
-  const std::int64_t ia = sa[nd - 1], ib = sb[nd - 1];
-  std::int64_t off_a = 0, off_b = 0;
-  for (std::int64_t done = 0; done < n; done += inner) {
-    for (std::int64_t j = 0; j < inner; ++j) *out++ = f(a[off_a + j * ia], b[off_b + j * ib]);
-    // Advance the multi-index over the outer axes.
-    for (std::size_t d = nd - 1; d-- > 0;) {
-      ++idx[d];
-      off_a += sa[d];
-      off_b += sb[d];
-      if (idx[d] < out_shape[d]) break;
-      off_a -= sa[d] * idx[d];
-      off_b -= sb[d] * idx[d];
-      idx[d] = 0;
-    }
+  StridedRows<2> r(out_shape, {sa, sb});
+  const std::int64_t n = r.size(), ia = r.stride(0), ib = r.stride(1);
+  for (; !r.done(); r.next()) {
+    const T* ra = a + r.offset(0);
+    const T* rb = b + r.offset(1);
+    R* o = out + r.pos();
+    for (std::int64_t j = 0; j < n; ++j) o[j] = f(ra[j * ia], rb[j * ib]);
   }
 }
 

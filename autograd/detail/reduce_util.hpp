@@ -1,4 +1,4 @@
-// Internal: how a reduction maps input elements to output elements, and a walker that
+// Internal: how a reduction maps input elements to output elements, and the walk that
 // visits the input in runs so that every kernel's inner loop is a tight loop.
 // Not installed; users never include this.
 //
@@ -6,9 +6,9 @@
 // Size-1 axes change nothing, and two neighbouring axes that are both reduced (or both
 // kept) behave as one axis of the product size. After dropping and merging, an input
 // shape becomes an alternating list of kept (K) and reduced (R) axes, e.g. a (4, 5, 6)
-// tensor reduced over axes (1, 2) becomes [K 4, R 30]. The walker goes through the
-// input in row-major order, one run of the innermost merged axis at a time, and hands
-// each run to the kernel together with the offset of its output element(s):
+// tensor reduced over axes (1, 2) becomes [K 4, R 30]. A kernel goes through the input
+// in row-major order, one run of the innermost merged axis at a time (reduction_rows),
+// each run with the offset o of its output element(s):
 //   - innermost R: the run is a contiguous row that all reduces into out[o];
 //   - innermost K: run element j reduces into out[o + j] (out is contiguous there).
 // The two common 2-D cases are thus one tight loop each: reducing the last axis is a
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/strided.hpp"
 
 namespace xg::detail {
 
@@ -34,6 +35,9 @@ struct ReducePlan {
   std::vector<std::int64_t> sizes;
   std::vector<char> reduced;
   std::vector<std::int64_t> out_strides;
+  // Whether the innermost merged axis is reduced (true for a single element): each run
+  // reduces into one output element rather than running along the output.
+  bool inner_reduced = true;
 };
 
 // "[1, -1]": an axes list as the user wrote it, for error messages.
@@ -90,6 +94,7 @@ inline ReducePlan make_reduce_plan(const char* op, const Shape& shape, const Axe
     }
   }
   p.out_numel = shape_numel(p.out_shape);
+  if (!p.reduced.empty()) p.inner_reduced = p.reduced.back() != 0;
   // Kept merged axes appear in the output in the same order, so their strides are the
   // row-major strides of the kept sizes; reduced axes do not move the output.
   p.out_strides.assign(p.sizes.size(), 0);
@@ -103,39 +108,13 @@ inline ReducePlan make_reduce_plan(const char* op, const Shape& shape, const Axe
   return p;
 }
 
-// Calls visit(in_offset, out_offset, n, inner_reduced) for every run of the innermost
-// merged axis, in row-major input order (see Note [reduction walk]). Visits nothing
-// when the input is empty.
-template <class F> void walk_reduction(const ReducePlan& p, F&& visit) {
-  if (p.in_numel == 0) return;
-  const std::size_t nd = p.sizes.size();
-  if (nd == 0) {  // a single element
-    visit(std::int64_t{0}, std::int64_t{0}, std::int64_t{1}, true);
-    return;
-  }
-  const std::int64_t inner = p.sizes[nd - 1];
-  const bool inner_reduced = p.reduced[nd - 1] != 0;
-  if (nd == 1) {
-    visit(std::int64_t{0}, std::int64_t{0}, inner, inner_reduced);
-    return;
-  }
-  if (nd == 2) {  // the common 2-D cases: one outer axis
-    const std::int64_t os = p.out_strides[0];
-    for (std::int64_t i = 0; i < p.sizes[0]; ++i) visit(i * inner, i * os, inner, inner_reduced);
-    return;
-  }
-  std::vector<std::int64_t> idx(nd - 1, 0);
-  std::int64_t out_off = 0;
-  for (std::int64_t in_off = 0; in_off < p.in_numel; in_off += inner) {
-    visit(in_off, out_off, inner, inner_reduced);
-    for (std::size_t d = nd - 1; d-- > 0;) {
-      ++idx[d];
-      out_off += p.out_strides[d];
-      if (idx[d] < p.sizes[d]) break;
-      out_off -= p.out_strides[d] * idx[d];
-      idx[d] = 0;
-    }
-  }
+// The runs of Note [reduction walk], in row-major input order, as the rows of a strided
+// walk over the merged axes (Note [strided rows]): pos() is the run's offset in the
+// (contiguous) input, offset(0) the offset of its output element(s), size() its length.
+// No runs when the input is empty; one run of one element for a single element. p must
+// outlive the walk.
+inline StridedRows<1> reduction_rows(const ReducePlan& p) {
+  return StridedRows<1>(p.sizes, {p.out_strides});
 }
 
 }  // namespace xg::detail

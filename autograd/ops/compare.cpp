@@ -9,6 +9,7 @@
 #include <string>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/strided.hpp"
 
 namespace xg {
 
@@ -101,35 +102,19 @@ void where_kernel(const C* c, const Shape& c_shape, const T* a, const Shape& a_s
     for (std::int64_t i = 0; i < n; ++i) out[i] = c[i] != C(0) ? a[i] : b[i];
     return;
   }
-  const std::size_t nd = out_shape.size();
-  if (nd == 0) {
-    out[0] = c[0] != C(0) ? a[0] : b[0];
-    return;
-  }
-  // Walk the output in row-major order with one offset per operand (stride 0 along
-  // broadcast axes), the innermost axis in a tight loop; as detail::broadcast_binary.
+  // The output walked row by row with one offset per operand (Note [strided rows]), as
+  // detail::broadcast_general.
   const auto sc = detail::broadcast_strides(c_shape, out_shape);
   const auto sa = detail::broadcast_strides(a_shape, out_shape);
   const auto sb = detail::broadcast_strides(b_shape, out_shape);
-  std::vector<std::int64_t> idx(nd, 0);
-  const std::int64_t inner = out_shape[nd - 1];
-  const std::int64_t ic = sc[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
-  std::int64_t off_c = 0, off_a = 0, off_b = 0;
-  for (std::int64_t done = 0; done < n; done += inner) {
-    for (std::int64_t j = 0; j < inner; ++j) {
-      *out++ = c[off_c + j * ic] != C(0) ? a[off_a + j * ia] : b[off_b + j * ib];
-    }
-    for (std::size_t d = nd - 1; d-- > 0;) {
-      ++idx[d];
-      off_c += sc[d];
-      off_a += sa[d];
-      off_b += sb[d];
-      if (idx[d] < out_shape[d]) break;
-      off_c -= sc[d] * idx[d];
-      off_a -= sa[d] * idx[d];
-      off_b -= sb[d] * idx[d];
-      idx[d] = 0;
-    }
+  detail::StridedRows<3> r(out_shape, {sc, sa, sb});
+  const std::int64_t len = r.size(), ic = r.stride(0), ia = r.stride(1), ib = r.stride(2);
+  for (; !r.done(); r.next()) {
+    const C* rc = c + r.offset(0);
+    const T* ra = a + r.offset(1);
+    const T* rb = b + r.offset(2);
+    T* o = out + r.pos();
+    for (std::int64_t j = 0; j < len; ++j) o[j] = rc[j * ic] != C(0) ? ra[j * ia] : rb[j * ib];
   }
 }
 

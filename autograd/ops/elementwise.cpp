@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/strided.hpp"
 #include "autograd/ops/compare.hpp"
 
 namespace xg {
@@ -253,32 +254,6 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return extreme("minimum", a, 
 
 namespace {
 
-// Calls f(out_index, in_offset) for every element of out_shape, where in_offset is the
-// element of an input of in_shape that broadcasts to it.
-template <class F> void walk_broadcast(const Shape& in_shape, const Shape& out_shape, F f) {
-  const std::int64_t n = autograd::shape_numel(out_shape);
-  if (n == 0) return;
-  const std::size_t nd = out_shape.size();
-  if (nd == 0) {
-    f(0, 0);
-    return;
-  }
-  const auto st = detail::broadcast_strides(in_shape, out_shape);
-  std::vector<std::int64_t> idx(nd, 0);
-  const std::int64_t inner = out_shape[nd - 1], inner_stride = st[nd - 1];
-  std::int64_t off = 0, i = 0;
-  while (i < n) {
-    for (std::int64_t j = 0; j < inner; ++j) f(i++, off + j * inner_stride);
-    for (std::size_t d = nd - 1; d-- > 0;) {
-      ++idx[d];
-      off += st[d];
-      if (idx[d] < out_shape[d]) break;
-      off -= st[d] * idx[d];
-      idx[d] = 0;
-    }
-  }
-}
-
 void check_broadcastable(const char* op, const Shape& from, const Shape& to) {
   bool ok = from.size() <= to.size();
   for (std::size_t i = 0; ok && i < from.size(); ++i) {
@@ -303,7 +278,18 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   autograd::dispatch(x.dtype(), [&]<class T>() {
     const T* in = ptr<T>(x);
     T* o = ptr<T>(out);
-    walk_broadcast(x.shape(), shape, [&](std::int64_t i, std::int64_t off) { o[i] = in[off]; });
+    // out walked row by row (Note [strided rows]). x is contiguous, so along a row it
+    // has stride 1 (the row is a copy) or 0 (broadcast along the last axis: a fill).
+    const auto st = detail::broadcast_strides(x.shape(), shape);
+    detail::StridedRows<1> r(shape, {st});
+    const std::int64_t n = r.size(), step = r.stride(0);
+    for (; !r.done(); r.next()) {
+      if (step == 1) {
+        std::copy_n(in + r.offset(0), n, o + r.pos());
+      } else {
+        std::fill_n(o + r.pos(), n, in[r.offset(0)]);
+      }
+    }
   });
   const Shape in_shape = x.shape();
   autograd::record("broadcast_to", out, {x}, {}, [in_shape](const BackwardCtx& ctx) {
@@ -321,7 +307,24 @@ Tensor sum_to_size(const Tensor& x, const Shape& shape) {
     const T* in = ptr<T>(x);
     T* o = ptr<T>(out);
     std::fill(o, o + out.numel(), T(0));
-    walk_broadcast(shape, x.shape(), [&](std::int64_t i, std::int64_t off) { o[off] += in[i]; });
+    // x walked row by row in row-major order (Note [strided rows]), each element added
+    // into the out element it was broadcast from. out is contiguous, so along a row it
+    // has stride 1 (elementwise adds, which vectorise) or 0 (the row sums into one
+    // element, in order).
+    const auto st = detail::broadcast_strides(shape, x.shape());
+    detail::StridedRows<1> r(x.shape(), {st});
+    const std::int64_t n = r.size(), step = r.stride(0);
+    for (; !r.done(); r.next()) {
+      const T* row = in + r.pos();
+      T* acc = o + r.offset(0);
+      if (step == 1) {
+        for (std::int64_t j = 0; j < n; ++j) acc[j] += row[j];
+      } else {
+        T s = *acc;
+        for (std::int64_t j = 0; j < n; ++j) s += row[j];
+        *acc = s;
+      }
+    }
   });
   const Shape in_shape = x.shape();
   autograd::record("sum_to_size", out, {x}, {}, [in_shape](const BackwardCtx& ctx) {

@@ -9,6 +9,7 @@
 
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/shape_util.hpp"
+#include "autograd/detail/strided.hpp"
 #include "autograd/ops/indexing.hpp"
 #include "autograd/ops/shape.hpp"
 
@@ -166,22 +167,14 @@ Tensor index_select_impl(const Tensor& x, std::int64_t a, const Tensor& index) {
 }
 
 // Calls f(i, off) for every element of a tensor of shape `shape` in row-major order: i is
-// its flat position, off = sum over axes of its index times strides[axis].
+// its flat position, off = sum over axes of its index times strides[axis]. One row at a
+// time (Note [strided rows]).
 template <class F> void walk(const Shape& shape, const std::vector<std::int64_t>& strides, F f) {
-  const std::int64_t n = autograd::shape_numel(shape);
-  if (n == 0) return;
-  const std::size_t nd = shape.size();
-  if (nd == 0) {
-    f(std::int64_t{0}, std::int64_t{0});
-    return;
-  }
-  const std::int64_t inner = shape[nd - 1];
-  const std::int64_t step = strides[nd - 1];
-  std::vector<std::int64_t> idx(nd, 0);
-  std::int64_t off = 0;
-  for (std::int64_t done = 0; done < n; done += inner) {
-    for (std::int64_t j = 0; j < inner; ++j) f(done + j, off + j * step);
-    detail::advance(idx, shape, strides, nd - 1, off);
+  detail::StridedRows<1> r(shape, {strides});
+  const std::int64_t n = r.size(), step = r.stride(0);
+  for (; !r.done(); r.next()) {
+    const std::int64_t i = r.pos(), off = r.offset(0);
+    for (std::int64_t j = 0; j < n; ++j) f(i + j, off + j * step);
   }
 }
 

@@ -27,6 +27,7 @@
 
 #include "autograd/detail/blas.hpp"
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/strided.hpp"
 #include "autograd/ops/reduce.hpp"
 
 namespace xg {
@@ -166,19 +167,16 @@ void batched_gemm(const T* a, const Operand& oa, const T* b, const Operand& ob,
     }
     return;
   }
-  // Broadcast batch: find each operand's matrix from the output's batch index.
+  // Broadcast batch: walk the output's batch axes with each operand's matrix index
+  // (stride 0 along its broadcast axes, Note [strided rows]).
   const auto sa = detail::broadcast_strides(oa.batch, out_batch);
   const auto sb = detail::broadcast_strides(ob.batch, out_batch);
-  for (std::int64_t i = 0; i < nb; ++i) {
-    std::int64_t rest = i, ia = 0, ib = 0;
-    for (std::size_t d = out_batch.size(); d-- > 0;) {
-      const std::int64_t idx = rest % out_batch[d];
-      rest /= out_batch[d];
-      ia += idx * sa[d];
-      ib += idx * sb[d];
+  for (detail::StridedRows<2> r(out_batch, {sa, sb}); !r.done(); r.next()) {
+    for (std::int64_t j = 0; j < r.size(); ++j) {
+      const std::int64_t ia = r.offset(0) + j * r.stride(0), ib = r.offset(1) + j * r.stride(1);
+      gemm("matmul", oa.trans, ob.trans, m, n, k, a + ia * a_mat, b + ib * b_mat, T(0),
+           out + (r.pos() + j) * m * n);
     }
-    gemm("matmul", oa.trans, ob.trans, m, n, k, a + ia * a_mat, b + ib * b_mat, T(0),
-         out + i * m * n);
   }
 }
 

@@ -1,8 +1,10 @@
 // Reductions: sum, mean, var, std, max, min, logsumexp, argmax, argmin.
 //
-// Every kernel walks the input once per pass with walk_reduction (see Note [reduction
-// walk] in autograd/detail/reduce_util.hpp). Sums accumulate in double (int64 for i64)
-// whatever the element type: f32 sums of many elements would otherwise lose digits.
+// Every kernel walks the input once per pass, run by run with detail::reduction_rows
+// (see Note [reduction walk] in autograd/detail/reduce_util.hpp); the loop over a run is
+// written in the kernel itself, so it gets each XG_SIMD_CLONES clone's instruction set.
+// Sums accumulate in double (int64 for i64) whatever the element type: f32 sums of many
+// elements would otherwise lose digits.
 #include "autograd/ops/reduce.hpp"
 
 #include <algorithm>
@@ -49,13 +51,16 @@ XG_SIMD_CLONES std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x
   using Acc = SumAcc<T>;
   std::vector<Acc> acc(static_cast<std::size_t>(p.out_numel), Acc{0});
   Acc* a = acc.data();
-  detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
-    if (red) {
+  auto run = detail::reduction_rows(p);
+  const std::int64_t n = run.size();
+  for (; !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0);
+    if (p.inner_reduced) {
       a[o] += row_sum<Acc>(x + in, n);
     } else {
       for (std::int64_t j = 0; j < n; ++j) a[o + j] += static_cast<Acc>(x[in + j]);
     }
-  });
+  }
   return acc;
 }
 
@@ -116,9 +121,12 @@ template <bool IsMax, class T> T row_extreme(const T* x, std::int64_t n, T init)
 template <bool IsMax, class T>
 XG_SIMD_CLONES void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
   for (std::int64_t i = 0; i < p.out_numel; ++i) out[i] = worst_value<IsMax, T>();
-  detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
+  auto run = detail::reduction_rows(p);
+  const std::int64_t n = run.size();
+  for (; !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0);
     const T* r = x + in;
-    if (red) {
+    if (p.inner_reduced) {
       out[o] = row_extreme<IsMax>(r, n, out[o]);
     } else {
       // Elementwise select, no branch: vectorises. A NaN already in out stays (every
@@ -129,7 +137,7 @@ XG_SIMD_CLONES void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
         dst[j] = replaces<IsMax>(v, dst[j]) ? v : dst[j];
       }
     }
-  });
+  }
 }
 
 // sum((x - center[o])^2) per output, in double; center holds one value per output.
@@ -138,9 +146,12 @@ XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x
                                                  const std::vector<double>& c) {
   std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
   double* a = acc.data();
-  detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
+  auto run = detail::reduction_rows(p);
+  const std::int64_t n = run.size();
+  for (; !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0);
     const T* r = x + in;
-    if (red) {
+    if (p.inner_reduced) {
       const double m = c[static_cast<std::size_t>(o)];
       double s = 0.0;
       for (std::int64_t j = 0; j < n; ++j) {
@@ -154,7 +165,7 @@ XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x
         a[o + j] += d * d;
       }
     }
-  });
+  }
   return acc;
 }
 
@@ -164,9 +175,12 @@ XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* 
                                                   const std::vector<T>& shift) {
   std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
   double* a = acc.data();
-  detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
+  auto run = detail::reduction_rows(p);
+  const std::int64_t n = run.size();
+  for (; !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0);
     const T* r = x + in;
-    if (red) {
+    if (p.inner_reduced) {
       const T m = shift[static_cast<std::size_t>(o)];
       double s = 0.0;
       for (std::int64_t j = 0; j < n; ++j) s += static_cast<double>(detail::vexp(r[j] - m));
@@ -177,7 +191,7 @@ XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* 
             static_cast<double>(detail::vexp(r[j] - shift[static_cast<std::size_t>(o + j)]));
       }
     }
-  });
+  }
   return acc;
 }
 
@@ -234,21 +248,23 @@ template <class T> Tensor extreme_weights(const ReducePlan& p, const Tensor& x, 
   const T* ov = detail::ptr<T>(out);
   std::vector<std::int64_t> count(static_cast<std::size_t>(p.out_numel), 0);
   std::int64_t* c = count.data();
-  detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
+  for (auto run = detail::reduction_rows(p); !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0), n = run.size();
     for (std::int64_t j = 0; j < n; ++j) {
-      const std::int64_t oj = red ? o : o + j;
+      const std::int64_t oj = p.inner_reduced ? o : o + j;
       c[oj] += xv[in + j] == ov[oj] ? 1 : 0;
     }
-  });
+  }
   Tensor w = detail::empty(x.shape(), x.dtype());
   T* wv = detail::ptr<T>(w);
-  detail::walk_reduction(p, [&](std::int64_t in, std::int64_t o, std::int64_t n, bool red) {
+  for (auto run = detail::reduction_rows(p); !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0), n = run.size();
     for (std::int64_t j = 0; j < n; ++j) {
-      const std::int64_t oj = red ? o : o + j;
+      const std::int64_t oj = p.inner_reduced ? o : o + j;
       const T share = c[oj] == 0 ? std::numeric_limits<T>::quiet_NaN() : T(1) / T(c[oj]);
       wv[in + j] = xv[in + j] == ov[oj] ? share : T(0);
     }
-  });
+  }
   return w;
 }
 

@@ -15,6 +15,7 @@
 
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/shape_util.hpp"
+#include "autograd/detail/strided.hpp"
 
 namespace xg {
 
@@ -98,40 +99,35 @@ void strided_copy(const T* src, const Shape& shape, const std::vector<std::int64
     return;
   }
   const std::size_t nd = s.size();
-  std::vector<std::int64_t> idx(nd, 0);
-  std::int64_t off = 0;
-  if (st[nd - 1] == 1) {
-    // Innermost axis contiguous in src too: copy whole rows.
-    const std::int64_t row = s[nd - 1];
-    for (std::int64_t done = 0; done < n; done += row) {
-      std::copy_n(src + off, row, dst + done);
-      detail::advance(idx, s, st, nd - 1, off);
-    }
-    return;
-  }
-  if (nd == 1) {
-    for (std::int64_t j = 0; j < n; ++j) dst[j] = src[j * st[0]];
-    return;
-  }
-  // Strided innermost axis (a transpose): copy the last two axes in square tiles so that
-  // both the strided reads and the contiguous writes stay in cache.
-  constexpr std::int64_t kTile = 32;
-  const std::int64_t rows = s[nd - 2], cols = s[nd - 1];
-  const std::int64_t sr = st[nd - 2], sc = st[nd - 1];
-  for (std::int64_t done = 0; done < n; done += rows * cols) {
-    const T* sp = src + off;
-    T* dp = dst + done;
-    for (std::int64_t i0 = 0; i0 < rows; i0 += kTile) {
-      const std::int64_t i1 = std::min(rows, i0 + kTile);
-      for (std::int64_t j0 = 0; j0 < cols; j0 += kTile) {
-        const std::int64_t j1 = std::min(cols, j0 + kTile);
-        for (std::int64_t i = i0; i < i1; ++i) {
-          for (std::int64_t j = j0; j < j1; ++j) dp[i * cols + j] = sp[i * sr + j * sc];
+  if (nd >= 2 && st[nd - 1] != 1) {
+    // Strided innermost axis (a transpose): copy the last two axes in square tiles so that
+    // both the strided reads and the contiguous writes stay in cache.
+    constexpr std::int64_t kTile = 32;
+    const std::int64_t rows = s[nd - 2], cols = s[nd - 1];
+    const std::int64_t sr = st[nd - 2], sc = st[nd - 1];
+    for (detail::StridedRows<1> r(s, {st}, 2); !r.done(); r.next()) {
+      const T* sp = src + r.offset(0);
+      T* dp = dst + r.pos();
+      for (std::int64_t i0 = 0; i0 < rows; i0 += kTile) {
+        const std::int64_t i1 = std::min(rows, i0 + kTile);
+        for (std::int64_t j0 = 0; j0 < cols; j0 += kTile) {
+          const std::int64_t j1 = std::min(cols, j0 + kTile);
+          for (std::int64_t i = i0; i < i1; ++i) {
+            for (std::int64_t j = j0; j < j1; ++j) dp[i * cols + j] = sp[i * sr + j * sc];
+          }
         }
       }
     }
-    detail::advance(idx, s, st, nd - 2, off);
+    return;
   }
+  if (st[nd - 1] != 1) {  // a single strided axis
+    for (std::int64_t j = 0; j < n; ++j) dst[j] = src[j * st[0]];
+    return;
+  }
+  // Innermost axis contiguous in src too: copy whole rows (Note [strided rows]).
+  detail::StridedRows<1> r(s, {st});
+  const std::int64_t row = r.size();
+  for (; !r.done(); r.next()) std::copy_n(src + r.offset(0), row, dst + r.pos());
 }
 
 // x with its axes reordered by `perm` (already validated and non-negative), recorded as

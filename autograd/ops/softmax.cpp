@@ -18,20 +18,15 @@
 #include <vector>
 
 #include "autograd/detail/impl.hpp"
+#include "autograd/detail/shape_util.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 
 namespace xg {
 namespace {
 
+using detail::AxisBlocks;
 using detail::ptr;
-
-// The tensor seen as (outer, n, inner) around the softmax axis.
-struct Layout {
-  std::int64_t outer = 1;
-  std::int64_t n = 1;
-  std::int64_t inner = 1;
-};
 
 // One contiguous row of n elements: the maximum, y = exp(x - max), their sum, then the
 // scaling pass; each a loop that vectorises (Note [simd clones]).
@@ -88,47 +83,45 @@ XG_SIMD_CLONES void softmax_block(const T* x, T* y, std::int64_t n, std::int64_t
   }
 }
 
-template <class T, bool Log> void softmax_kernel(const T* x, T* y, const Layout& l) {
-  const std::int64_t block = l.n * l.inner;
+// softmax (or log_softmax) of x, seen as (outer, size, inner) around the axis, into y.
+template <class T, bool Log> void softmax_kernel(const T* x, T* y, const AxisBlocks& b) {
+  const std::int64_t block = b.size * b.inner;
   if (block == 0) return;
-  if (l.inner == 1) {
-    for (std::int64_t o = 0; o < l.outer; ++o)
-      softmax_row<T, Log>(x + o * block, y + o * block, l.n);
+  if (b.inner == 1) {
+    for (std::int64_t o = 0; o < b.outer; ++o)
+      softmax_row<T, Log>(x + o * block, y + o * block, b.size);
     return;
   }
-  std::vector<T> mx(static_cast<std::size_t>(l.inner)), s(static_cast<std::size_t>(l.inner));
-  for (std::int64_t o = 0; o < l.outer; ++o) {
-    softmax_block<T, Log>(x + o * block, y + o * block, l.n, l.inner, mx.data(), s.data());
+  std::vector<T> mx(static_cast<std::size_t>(b.inner)), s(static_cast<std::size_t>(b.inner));
+  for (std::int64_t o = 0; o < b.outer; ++o) {
+    softmax_block<T, Log>(x + o * block, y + o * block, b.size, b.inner, mx.data(), s.data());
   }
 }
 
-// Checks x and the axis, and returns the layout and the axes to reduce in backward
-// ({axis}, or {} for a 0-D tensor, which PyTorch treats as one element along axis 0/-1).
-Layout prepare(const char* op, const Tensor& x, std::int64_t axis, Axes& reduce_axes) {
+// Checks x and the axis, and returns x seen as (outer, size, inner) around the axis and
+// the axes to reduce in backward ({axis}, or {} for a 0-D tensor, which PyTorch treats as
+// one element along axis 0/-1).
+AxisBlocks prepare(const char* op, const Tensor& x, std::int64_t axis, Axes& reduce_axes) {
   autograd::check_defined(op, x);
   if (!is_floating(x.dtype())) {
     throw DtypeError(std::string(op) + ": expected a float tensor (f32 or f64), got i64 of shape " +
                      shape_str(x.shape()));
   }
   const Shape& shape = x.shape();
-  Layout l;
   if (shape.empty()) {
     if (axis != 0 && axis != -1) autograd::normalize_axis(op, axis, shape);  // throws
     reduce_axes = {};
-    return l;
+    return AxisBlocks{};  // one element: 1 x 1 x 1
   }
   const std::int64_t a = autograd::normalize_axis(op, axis, shape);
   reduce_axes = {a};
-  for (std::int64_t d = 0; d < a; ++d) l.outer *= shape[static_cast<std::size_t>(d)];
-  l.n = shape[static_cast<std::size_t>(a)];
-  for (std::size_t d = static_cast<std::size_t>(a) + 1; d < shape.size(); ++d) l.inner *= shape[d];
-  return l;
+  return detail::axis_blocks(shape, a);
 }
 
-template <bool Log> Tensor forward(const char* op, const Tensor& x, const Layout& l) {
+template <bool Log> Tensor forward(const char* op, const Tensor& x, const AxisBlocks& b) {
   Tensor out = detail::empty(x.shape(), x.dtype());
   autograd::dispatch_float(op, x.dtype(),
-                           [&]<class T>() { softmax_kernel<T, Log>(ptr<T>(x), ptr<T>(out), l); });
+                           [&]<class T>() { softmax_kernel<T, Log>(ptr<T>(x), ptr<T>(out), b); });
   return out;
 }
 
@@ -136,8 +129,8 @@ template <bool Log> Tensor forward(const char* op, const Tensor& x, const Layout
 
 Tensor softmax(const Tensor& x, std::int64_t axis) {
   Axes axes;
-  const Layout l = prepare("softmax", x, axis, axes);
-  Tensor out = forward<false>("softmax", x, l);
+  const AxisBlocks b = prepare("softmax", x, axis, axes);
+  Tensor out = forward<false>("softmax", x, b);
   autograd::record("softmax", out, {x}, {autograd::output},
                    [axes](const autograd::BackwardCtx& ctx) {
                      // dx = y * (g - sum(g * y)): the Jacobian diag(y) - y y^T applied to g.
@@ -150,8 +143,8 @@ Tensor softmax(const Tensor& x, std::int64_t axis) {
 
 Tensor log_softmax(const Tensor& x, std::int64_t axis) {
   Axes axes;
-  const Layout l = prepare("log_softmax", x, axis, axes);
-  Tensor out = forward<true>("log_softmax", x, l);
+  const AxisBlocks b = prepare("log_softmax", x, axis, axes);
+  Tensor out = forward<true>("log_softmax", x, b);
   autograd::record("log_softmax", out, {x}, {autograd::output},
                    [axes](const autograd::BackwardCtx& ctx) {
                      // dx = g - softmax(x) * sum(g), with softmax(x) = exp(y) from the saved
