@@ -204,7 +204,14 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
                      std::to_string(*max));
   }
   const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
+  // A NaN bound makes every value NaN (NaN propagates, as in PyTorch's clamp with a NaN
+  // max); an i64 tensor cannot hold it.
+  const bool nan_bound = std::isnan(lo) || std::isnan(hi);
+  if (nan_bound && x.dtype() == Dtype::i64) {
+    throw ValueError("clamp: a NaN bound for an i64 tensor of shape " + shape_str(x.shape()));
+  }
   Tensor out = autograd::dispatch(x.dtype(), [&]<class T>() {
+    if (nan_bound) return full_like(x, NAN);
     return detail::map_unary<T>(x, [&](T v) {
       const double d = static_cast<double>(v);
       return static_cast<T>(d < lo ? lo : (d > hi ? hi : d));
@@ -223,24 +230,32 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 namespace {
 
 // maximum/minimum: the gradient goes to the chosen operand, split evenly on ties, as in
-// PyTorch. `share_a` is 1 where a was chosen, 0.5 on ties, 0 elsewhere; its derivative
-// is zero almost everywhere, and it is not recorded: PyTorch builds it from comparisons,
-// which leave the graph (unlike abs or clamp, Note [zero-gradient masks]).
+// PyTorch. Each operand's share is 1 where it was chosen (or a NaN made the comparison
+// fail), 0.5 on ties, 0 elsewhere; its derivative is zero almost everywhere, and it is not
+// recorded: PyTorch builds it from comparisons, which leave the graph (unlike abs, Note
+// [zero-gradient masks]).
 Tensor extreme(const char* op, const Tensor& a, const Tensor& b, bool take_max) {
   const Dtype dt = autograd::result_dtype(op, a, b);
+  // NaN propagates from either side (x != x only for NaN), as in PyTorch.
   Tensor out = binary_values(op, a, b, dt, [take_max](auto x, auto y) {
+    if (x != x || y != y) return x != x ? x : y;
     return take_max ? (x > y ? x : y) : (x < y ? x : y);
   });
   autograd::record(op, out, {a, b}, {a, b}, [dt, take_max, op](const BackwardCtx& ctx) {
     const Tensor a = ctx.saved(0);
     const Tensor b = ctx.saved(1);
-    const Tensor share_a = binary_values(op, a, b, dt, [take_max](auto x, auto y) {
-      using T = decltype(x);
-      if (x == y) return static_cast<T>(0.5);
-      return static_cast<T>(take_max ? x > y : x < y);
-    });
-    return Grads{ctx.needs(0) ? ctx.grad * share_a : Tensor(),
-                 ctx.needs(1) ? ctx.grad * (1.0 - share_a) : Tensor()};
+    // PyTorch's rule for maximum: a gets the gradient unless a < b, b unless a > b, half
+    // each on ties; so where either is NaN (no comparison holds) both get all of it.
+    auto share = [&](bool first) {
+      return binary_values(op, a, b, dt, [take_max, first](auto x, auto y) {
+        using T = decltype(x);
+        if (x == y) return static_cast<T>(0.5);
+        const bool loses = (take_max == first) ? x < y : x > y;
+        return static_cast<T>(!loses);
+      });
+    };
+    return Grads{ctx.needs(0) ? ctx.grad * share(true) : Tensor(),
+                 ctx.needs(1) ? ctx.grad * share(false) : Tensor()};
   });
   return out;
 }

@@ -42,9 +42,12 @@ Tensor sqrt(const Tensor& x);
 // Gradient sign(x), 0 at x = 0.
 Tensor abs(const Tensor& x);
 // Limits x to [min, max] (either may be absent). Gradient 1 inside, 0 where clamped; at a
-// bound the gradient passes (PyTorch: min <= x <= max gets 1).
+// bound the gradient passes (PyTorch: min <= x <= max gets 1). NaN propagates: a NaN x
+// stays NaN, a NaN bound makes every value NaN (ValueError for an i64 x).
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
-// Elementwise larger/smaller of two tensors; ties split the gradient evenly.
+// Elementwise larger/smaller of two tensors; ties split the gradient evenly. NaN
+// propagates from either operand, and where one is NaN both receive the gradient
+// (PyTorch's rule).
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 

@@ -199,3 +199,42 @@ TEST_CASE("gradcheck: reports a wrong gradient and rejects f32 inputs") {
   CHECK(ok.ok);
   CHECK(ok.max_error < 1e-6);
 }
+
+TEST_CASE("maximum, minimum and clamp propagate NaN as PyTorch") {
+  // torch.maximum(tensor([nan, 1, 2]), tensor([1, nan, 2])) = [nan, nan, 2]; both grads
+  // [1, 1, 0.5]; the same for minimum.
+  const double n = std::nan("");
+  for (bool take_max : {true, false}) {
+    Tensor a = tensor({n, 1, 2}, {3}, {.dtype = f64, .requires_grad = true});
+    Tensor b = tensor({1, n, 2}, {3}, {.dtype = f64, .requires_grad = true});
+    Tensor y = take_max ? maximum(a, b) : minimum(a, b);
+    const auto v = y.to_vector<double>();
+    CHECK(std::isnan(v[0]));
+    CHECK(std::isnan(v[1]));
+    CHECK(v[2] == 2.0);
+    y.sum().backward();
+    check_values(a.grad(), {1, 1, 0.5});
+    check_values(b.grad(), {1, 1, 0.5});
+  }
+  // Without NaN: the chosen operand gets the gradient.
+  Tensor a = tensor({3, 1}, {2}, {.dtype = f64, .requires_grad = true});
+  Tensor b = tensor({2, 2}, {2}, {.dtype = f64, .requires_grad = true});
+  maximum(a, b).sum().backward();
+  check_values(a.grad(), {1, 0});
+  check_values(b.grad(), {0, 1});
+
+  // clamp: a NaN input stays NaN (gradient 0, as PyTorch); a NaN bound gives NaN everywhere.
+  Tensor x = tensor({1, 2, n}, {3}, {.dtype = f64, .requires_grad = true});
+  Tensor c = clamp(x, 1.5, std::nullopt);
+  CHECK(std::isnan(c.to_vector<double>()[2]));
+  c.sum().backward();
+  check_values(x.grad(), {0, 1, 0});
+  for (const Tensor& t : {clamp(x, n, std::nullopt), clamp(x, 0.0, n)}) {
+    for (double v : t.to_vector<double>()) CHECK(std::isnan(v));
+  }
+  check_throws<ValueError>(
+      [n] {
+        clamp(tensor_i64({1, 2}), n, std::nullopt);
+      },
+      {"clamp", "NaN", "i64"});
+}
