@@ -2,8 +2,10 @@
 #include "autograd/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -153,6 +155,12 @@ Tensor BackwardCtx::saved(std::size_t i) const {
 }  // namespace autograd
 
 namespace detail {
+
+std::mutex& grad_mutex(const TensorImpl* leaf) {
+  static std::array<std::mutex, 64> locks;
+  // Pool blocks are at least 64 bytes apart: the low bits carry no information.
+  return locks[(reinterpret_cast<std::uintptr_t>(leaf) >> 6) % locks.size()];
+}
 
 void record_zero_gradient(const char* name, Tensor& values,
                           std::initializer_list<autograd::TensorRef> inputs) {
@@ -351,6 +359,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_gr
       if (it != capture->leaves.end()) accumulate((*capture->results)[it->second], g);
       return;
     }
+    const std::lock_guard lock(detail::grad_mutex(leaf.get()));  // Note [leaf gradient locks]
     Tensor& slot = leaf->grad;
     if (!slot.defined()) {
       if (create_graph) {
@@ -408,6 +417,7 @@ void run_backward(std::span<const Tensor> roots, std::span<const Tensor> root_gr
       }
       if (auto retained = node->retained.lock()) {
         // As PyTorch: the retained gradient is the one after every hook.
+        const std::lock_guard lock(detail::grad_mutex(retained.get()));
         retained->grad = !retained->grad.defined() ? (create_graph ? g : g.detach().clone())
                                                    : retained->grad + g;
       }

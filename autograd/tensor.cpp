@@ -242,7 +242,12 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
 
 Tensor Tensor::grad() const {
   const auto& impl = checked(impl_, "grad");
-  if (impl.grad_fn && !impl.grad.defined() && impl.grad_fn->retained.lock() != impl_) {
+  Tensor g;
+  {
+    const std::lock_guard lock(detail::grad_mutex(&impl));  // Note [leaf gradient locks]
+    g = impl.grad;
+  }
+  if (impl.grad_fn && !g.defined() && impl.grad_fn->retained.lock() != impl_) {
     // As PyTorch's UserWarning: backward fills .grad of leaves only.
     warn("grad: the tensor (shape " + shape_str(impl.shape) + ", produced by " +
          impl.grad_fn->name +
@@ -250,7 +255,7 @@ Tensor Tensor::grad() const {
          "call retain_grad() on it before backward(), or get its gradient with "
          "xg::grad({loss}, {tensor})");
   }
-  return impl.grad;
+  return g;
 }
 
 void Tensor::set_grad(const Tensor& grad) {
@@ -260,11 +265,13 @@ void Tensor::set_grad(const Tensor& grad) {
                      std::string(dtype_name(grad.dtype())) + " does not match tensor " +
                      shape_str(shape()) + " " + std::string(dtype_name(dtype())));
   }
+  const std::lock_guard lock(detail::grad_mutex(impl_.get()));
   impl_->grad = grad;
 }
 
 void Tensor::zero_grad(bool set_to_none) {
   checked(impl_, "zero_grad");
+  const std::lock_guard lock(detail::grad_mutex(impl_.get()));
   if (set_to_none || !impl_->grad.defined()) {
     impl_->grad = Tensor();
     return;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -126,6 +127,15 @@ template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.impl()->st
 // nothing unless a graph is being built (create_graph).
 void record_zero_gradient(const char* name, Tensor& values,
                           std::initializer_list<autograd::TensorRef> inputs);
+
+// Note [leaf gradient locks]
+// Several threads may run backward passes through graphs that share leaves (one model
+// trained by several threads, as PyTorch allows), and another may read a leaf's grad()
+// meanwhile. Every read or write of a leaf's `grad` handle, and the accumulation into it,
+// holds this lock, one of a fixed set chosen by the leaf's address (as PyTorch locks each
+// AccumulateGrad), so no update is lost and no handle is torn. The values of a gradient
+// that another thread is updating are not protected: read them after the passes join.
+std::mutex& grad_mutex(const TensorImpl* leaf);
 
 // Anomaly mode (autograd/anomaly.hpp): whether it is on, and the current call stack.
 bool anomaly_mode_enabled();

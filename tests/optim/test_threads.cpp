@@ -5,6 +5,7 @@
 // moves between threads, or a thread that ends holding blocks, would go wrong.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
 #include <thread>
 #include <vector>
@@ -90,4 +91,33 @@ TEST_CASE("threads: a graph recorded on one thread runs backward and dies on ano
         (2.0f * static_cast<float>(ws[i]) * std::exp(static_cast<float>(ws[i] * ws[i])) + 1.0f);
     CHECK(g[i] == doctest::Approx(expected).epsilon(1e-4));
   }
+}
+
+TEST_CASE("threads: concurrent backward passes into shared parameters lose no update") {
+  // Four threads run backward through their own graphs over one shared Linear while a fifth
+  // reads grad() all the time (issue 12, item 1: this lost updates and crashed). Each pass
+  // adds the same known gradient, so the total is exact.
+  xg::manual_seed(5);
+  xg::nn::Linear layer(3, 2);
+  const xg::Tensor x = xg::ones({1, 3});
+  constexpr int kThreads = 4, kPasses = 500;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      const xg::Tensor g = layer.weight.grad();
+      if (g.defined()) CHECK(g.shape() == xg::Shape{2, 3});
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < kPasses; ++i) layer(x).sum().backward();
+    });
+  }
+  for (auto& w : workers) w.join();
+  done = true;
+  reader.join();
+  // d/dW sum(x W^T + b) = ones(2, 3) per pass (x is ones); d/db = ones(2).
+  for (float v : layer.weight.grad().to_vector<float>()) CHECK(v == kThreads * kPasses);
+  for (float v : layer.bias.grad().to_vector<float>()) CHECK(v == kThreads * kPasses);
 }
