@@ -156,9 +156,9 @@ std::string blas_kernel() {
 }
 
 void set_num_threads(int threads) {
-  if (threads < 1) {
-    throw ValueError("set_num_threads: expected a positive number of threads, got " +
-                     std::to_string(threads));
+  if (threads < 1 || threads > kMaxThreads) {
+    throw ValueError("set_num_threads: expected 1 to " + std::to_string(kMaxThreads) +
+                     " threads, got " + std::to_string(threads));
   }
   detail::ensure_blas_ready();
   if (const auto set = lookup<SetThreadsFn>("openblas_set_num_threads")) set(threads);

@@ -10,7 +10,10 @@ namespace xg {
 // xgrad selects the fast kernel for CPUs that Debian's OpenBLAS does not recognise
 // before its first BLAS call; see docs/DESIGN.md § Where performance comes from.
 std::string blas_kernel();
-// Threads used by BLAS and by xgrad's own parallel loops.
+// Threads used by BLAS and by xgrad's own parallel loops: 1 to kMaxThreads (ValueError
+// otherwise; more threads than cores only slow a program down, and thousands exhaust
+// memory).
+inline constexpr int kMaxThreads = 256;
 void set_num_threads(int threads);
 int get_num_threads();
 // "0.1.0"

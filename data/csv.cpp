@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "data/datasets.hpp"
+#include "data/detail/files.hpp"
 
 namespace xg::data {
 
@@ -98,6 +99,7 @@ Dataset csv(const std::string& path, const CsvOptions& opts) {
   if (opts.delimiter == '"' || opts.delimiter == '\n' || opts.delimiter == '\r') {
     throw ValueError("csv: the delimiter cannot be a quote or a line break");
   }
+  detail::check_regular_file("csv", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw std::system_error(errno, std::generic_category(), "csv: cannot open " + path);

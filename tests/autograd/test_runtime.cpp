@@ -98,6 +98,8 @@ TEST_CASE("runtime: set_num_threads and get_num_threads") {
   CHECK(get_num_threads() == original);
   check_throws<ValueError>([] { set_num_threads(0); }, {"set_num_threads", "0"});
   check_throws<ValueError>([] { set_num_threads(-2); }, {"set_num_threads", "-2"});
+  // A documented maximum (5000 threads ran 5x slower and hung at exit under a memory limit).
+  check_throws<ValueError>([] { set_num_threads(kMaxThreads + 1); }, {"set_num_threads", "257"});
   CHECK(get_num_threads() == original);
 }
 

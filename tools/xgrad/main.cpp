@@ -168,8 +168,8 @@ void add_train(CLI::App& root, TrainOptions& t, int& code) {
       ->capture_default_str();
   app->add_option("--seed", t.seed, "Random seed (weights, shuffling, splits, generated data)")
       ->capture_default_str();
-  app->add_option("--threads", t.threads, "Threads (0: the library's default)")
-      ->check(kNonNegative)
+  app->add_option("--threads", t.threads, "Threads (0: the library's default; at most 256)")
+      ->check(in_range(0, xg::kMaxThreads))
       ->capture_default_str();
   app->add_option("--save", t.save,
                   "Save the trained model (safetensors, with its architecture) to FILE")
@@ -201,8 +201,8 @@ void add_eval(CLI::App& root, EvalOptions& e, int& code) {
   app->add_option("--batch-size", e.batch_size, "Samples per forward pass")
       ->check(in_range(1, 1 << 24))
       ->capture_default_str();
-  app->add_option("--threads", e.threads, "Threads (0: the library's default)")
-      ->check(kNonNegative);
+  app->add_option("--threads", e.threads, "Threads (0: the library's default; at most 256)")
+      ->check(in_range(0, xg::kMaxThreads));
   app->add_option("--json", e.json, "Also write the report as JSON to FILE")->type_name("FILE");
   app->add_option("--plot", e.plot, "Write roc.svg, confusion.svg (and regions.svg) to DIR")
       ->type_name("DIR");
