@@ -156,10 +156,14 @@ Tensor BackwardCtx::saved(std::size_t i) const {
 
 namespace detail {
 
-std::mutex& grad_mutex(const TensorImpl* leaf) {
-  static std::array<std::mutex, 64> locks;
+GradLock& grad_mutex(const TensorImpl* leaf) {
+  // One cache line each, so that threads updating different leaves do not share a line.
+  struct alignas(64) Slot {
+    GradLock lock;
+  };
+  static std::array<Slot, 64> locks;
   // Pool blocks are at least 64 bytes apart: the low bits carry no information.
-  return locks[(reinterpret_cast<std::uintptr_t>(leaf) >> 6) % locks.size()];
+  return locks[(reinterpret_cast<std::uintptr_t>(leaf) >> 6) % locks.size()].lock;
 }
 
 void record_zero_gradient(const char* name, Tensor& values,
