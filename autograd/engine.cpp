@@ -61,14 +61,8 @@ void record_node(const char* name, Tensor& out, std::span<const TensorRef> input
       slot.tensor = *s.tensor();  // may be undefined (an optional operand)
       if (slot.tensor.defined()) slot.version = slot.tensor.impl()->storage->version;
     } else {
-      const detail::TensorImpl* o = out.impl();
-      auto impl = detail::make_pooled<detail::TensorImpl>();
-      impl->storage = o->storage;
-      impl->shape = o->shape;
-      impl->numel = o->numel;
-      impl->dtype = o->dtype;
-      slot.version = o->storage->version;
-      slot.tensor = Tensor(std::move(impl));
+      slot.tensor = out.detach();  // the values without the graph (no cycle)
+      slot.version = out.impl()->storage->version;
       slot.is_output = true;
     }
     node->saved.push_back(std::move(slot));
@@ -141,12 +135,7 @@ Tensor BackwardCtx::saved(std::size_t i) const {
         (node_.creation_trace.empty() ? "" : "\nThe op was created at:\n" + node_.creation_trace));
   }
   if (!slot.is_output) return slot.tensor;
-  auto impl = detail::make_pooled<detail::TensorImpl>();
-  const detail::TensorImpl* o = slot.tensor.impl();
-  impl->storage = o->storage;
-  impl->shape = o->shape;
-  impl->numel = o->numel;
-  impl->dtype = o->dtype;
+  auto impl = detail::make_pooled<detail::TensorImpl>(*slot.tensor.impl());
   impl->requires_grad = true;
   impl->grad_fn = node_.shared_from_this();
   return Tensor(std::move(impl));

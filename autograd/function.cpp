@@ -88,12 +88,4 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
   return out;
 }
 
-void check_shape(const char* op, const char* what, const Tensor& t, const Shape& shape) {
-  check_defined(op, t);
-  if (t.shape() != shape) {
-    throw ShapeError(std::string(op) + ": " + what + " has shape " + shape_str(t.shape()) +
-                     ", expected " + shape_str(shape));
-  }
-}
-
 }  // namespace xg::autograd

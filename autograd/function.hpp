@@ -155,8 +155,6 @@ std::int64_t normalize_axis(const char* op, std::int64_t axis, const Shape& shap
 Axes normalize_axes(const char* op, const Axes& axes, const Shape& shape);
 // NumPy broadcast of two shapes, or ShapeError "op: shapes (..) and (..) cannot be broadcast".
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
-// ShapeError "op: <what> has shape (..), expected (..)" unless t has `shape`.
-void check_shape(const char* op, const char* what, const Tensor& t, const Shape& shape);
 // Number of elements of a shape.
 std::int64_t shape_numel(const Shape& shape);
 

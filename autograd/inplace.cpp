@@ -34,13 +34,19 @@ void check_not_viewed(const char* op, const Tensor& self) {
   }
 }
 
-// A copy of self's values that keeps self's place in the graph.
-Tensor snapshot(const Tensor& self) {
+// A new handle with self's place in the graph (same values, no gradient or hooks).
+std::shared_ptr<detail::TensorImpl> history_of(const Tensor& self) {
   auto impl = std::make_shared<detail::TensorImpl>(*self.impl());
-  impl->storage = std::make_shared<detail::Storage>(self.dtype(), self.numel());
-  std::memcpy(impl->storage->ptr, self.impl()->storage->ptr, self.nbytes());
   impl->grad = Tensor();
   impl->hooks.clear();
+  return impl;
+}
+
+// A copy of self's values that keeps self's place in the graph.
+Tensor snapshot(const Tensor& self) {
+  auto impl = history_of(self);
+  impl->storage = std::make_shared<detail::Storage>(self.dtype(), self.numel());
+  std::memcpy(impl->storage->ptr, self.impl()->storage->ptr, self.nbytes());
   return Tensor(std::move(impl));
 }
 
@@ -101,10 +107,7 @@ Tensor& overwrite(const char* op, Tensor& self, const Tensor& values, const Tens
   if (!graph) return assign_result(op, self, values);
   check_not_viewed(op, self);
   // The old history, as a handle: its values are never read, so they are not copied.
-  auto old_impl = std::make_shared<detail::TensorImpl>(*self.impl());
-  old_impl->grad = Tensor();
-  old_impl->hooks.clear();
-  const Tensor old(std::move(old_impl));
+  const Tensor old(history_of(self));
   Tensor result = values.clone();  // a fresh tensor for the node (values may be src itself)
   const Tensor none;
   autograd::record(op, result, {old, src != nullptr ? *src : none}, {},

@@ -208,12 +208,9 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 // (autograd/inplace.cpp) instead of giving a silently wrong gradient.
 Tensor Tensor::view(const Shape& shape) const {
   autograd::check_defined("view", *this);
-  auto impl = detail::make_pooled<detail::TensorImpl>();
-  impl->shape = infer_shape(this->shape(), numel(), shape);
-  impl->storage = impl_->storage;
-  impl->numel = impl_->numel;
-  impl->dtype = impl_->dtype;
-  Tensor out(std::move(impl));
+  Shape new_shape = infer_shape(this->shape(), numel(), shape);
+  Tensor out = detach();  // the same storage, no graph yet
+  out.impl()->shape = std::move(new_shape);
   autograd::record("view", out, {*this}, {}, [in_shape = this->shape()](const BackwardCtx& ctx) {
     return tensor_list{xg::reshape(ctx.grad, in_shape)};
   });
