@@ -3,6 +3,7 @@
 #pragma once
 
 #include "xgrad/autograd/anomaly.hpp"
+#include "xgrad/autograd/atomic_file.hpp"
 #include "xgrad/autograd/custom_function.hpp"
 #include "xgrad/autograd/dtype.hpp"
 #include "xgrad/autograd/engine.hpp"

@@ -47,13 +47,15 @@ struct TensorFile {
 inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
 
 // Writes `tensors` (any mix of f32, f64 and i64; values only, no gradients) and the
-// user's `metadata` to `path`. The file is written to a temporary file in the same
-// directory ("<path>.tmp-XXXXXX"), flushed to disk and renamed over `path`, so a crash
-// mid-save leaves either the old file or the new one, never a torn one.
+// user's `metadata` to `path`, with xg::AtomicFile (autograd/atomic_file.hpp): the file
+// is written to a temporary file in the same directory ("<path>.tmp-PID-XXXXXX"), flushed
+// to disk and renamed over `path`, so a crash mid-save leaves either the old file or the
+// new one, never a torn one; a replaced file keeps its mode.
 // Throws ValueError for an undefined tensor, the tensor name "__metadata__", a metadata
 // key xgrad reserves ("xgrad_version", "crc32", "crc32_header") or a name that is not
-// valid UTF-8; std::system_error (a std::runtime_error) naming the path and the system's
-// reason when the file cannot be written.
+// valid UTF-8; FormatError when `path` exists and is not a regular file (a symbolic link,
+// a FIFO, a device, a directory: left as it is); std::system_error (a std::runtime_error)
+// naming the path and the system's reason when the file cannot be written.
 void save_tensors(const TensorMap& tensors, const std::string& path, const Metadata& metadata = {});
 
 // Reads every tensor of a safetensors file (new tensors; nothing is shared with the

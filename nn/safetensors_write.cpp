@@ -1,17 +1,11 @@
 // The safetensors writer (format and contract in safetensors.hpp).
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
-#include <random>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "autograd/atomic_file.hpp"
 #include "autograd/runtime.hpp"
 #include "nn/detail/safetensors_util.hpp"
 #include "nn/safetensors.hpp"
@@ -20,98 +14,7 @@ namespace xg::nn {
 namespace {
 
 using json = nlohmann::json;
-namespace fs = std::filesystem;
 using namespace detail;  // NOLINT: the shared helpers of nn/detail/safetensors_util.hpp
-
-// A file written under a temporary name and renamed over the target by commit(); removed
-// if never committed. See Note [atomic save].
-class AtomicFile {
- public:
-  explicit AtomicFile(fs::path target) : target_(std::move(target)) {
-    // A fresh name in the target's directory (rename is atomic only within a filesystem).
-    static thread_local std::mt19937_64 rng(
-        std::random_device{}() ^
-        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-        static_cast<std::uint64_t>(::getpid()));
-    static const char* chars = "abcdefghijklmnopqrstuvwxyz0123456789";
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      std::string suffix = ".tmp-";
-      for (int i = 0; i < 6; ++i) suffix += chars[rng() % 36];
-      temp_ = target_;
-      temp_ += suffix;
-      // 0666 less the umask, like any new file; O_EXCL so we never reuse someone's file.
-      const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd >= 0) {
-        fd_ = fd;
-        return;
-      }
-      if (errno != EEXIST) io_error("save_tensors", "create a temporary file for", target_, errno);
-    }
-    io_error("save_tensors", "create a temporary file for", target_, EEXIST);
-  }
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void write(const void* data, std::uint64_t n) {
-    auto* p = static_cast<const char*>(data);
-    while (n > 0) {
-      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n, 1u << 30));
-      const ssize_t r = ::write(fd_, p, want);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        fail("write", errno);
-      }
-      p += r;
-      n -= static_cast<std::uint64_t>(r);
-    }
-  }
-
-  void commit() {
-    if (::fsync(fd_) != 0) fail("flush", errno);
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) fail("close", errno);
-    std::error_code ec;
-    fs::rename(temp_, target_, ec);
-    if (ec) {
-      throw std::system_error(ec, "save_tensors: cannot rename " + quoted(temp_.string()) + " to " +
-                                      quoted(target_.string()));
-    }
-    committed_ = true;
-    // Make the rename itself durable. Best effort: some filesystems cannot fsync a
-    // directory, and the new file is complete either way.
-    fs::path dir = target_.parent_path();
-    if (dir.empty()) dir = ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      (void)::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-
- private:
-  [[noreturn]] void fail(const char* doing, int err) {
-    throw std::system_error(err, std::generic_category(),
-                            std::string("save_tensors: cannot ") + doing + ' ' +
-                                quoted(target_.string()) + " (through " + quoted(temp_.string()) +
-                                ")");
-  }
-
-  fs::path target_;
-  fs::path temp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
-// Note [atomic save]
-// A crash, a full disk or an exception half-way through a save must not destroy the
-// model saved before. So the new file is written completely under a temporary name in
-// the same directory, fsync'ed, and only then renamed over the target: rename() replaces
-// the directory entry atomically, so readers see the old file or the new one. The
-// directory is fsync'ed afterwards so the rename survives a power cut.
 
 // The text must be storable in JSON (valid UTF-8); nlohmann would throw on dump.
 void check_utf8(const std::string& what, const std::string& text) {
@@ -178,7 +81,7 @@ void save_tensors(const TensorMap& tensors, const std::string& path, const Metad
     length[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(header.size()) >> (8 * i));
   }
 
-  AtomicFile file(path);
+  AtomicFile file(path, "save_tensors");  // Note [atomic save] in autograd/atomic_file.cpp
   file.write(length, kLengthBytes);
   file.write(header.data(), header.size());
   for (const auto& [name, t] : order) file.write(tensor_bytes(*t), tensor_nbytes(*t));

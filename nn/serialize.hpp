@@ -17,7 +17,8 @@
 namespace xg::nn {
 
 // Writes module.state_dict() and the user's metadata, atomically (a temporary file renamed
-// into place: a crash mid-save keeps the previous file). Errors as save_tensors.
+// into place: a crash mid-save keeps the previous file; a symbolic link, FIFO or device
+// at `path` is refused). Errors as save_tensors.
 void save(const Module& module, const std::string& path, const Metadata& metadata = {});
 inline void save(const std::shared_ptr<Module>& module, const std::string& path,
                  const Metadata& metadata = {}) {

@@ -2,7 +2,10 @@
 // I/O, a small model with f32, f64 and i64 state, and bit-exact snapshots of a model.
 #pragma once
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <atomic>
 #include <cstdint>
@@ -43,6 +46,26 @@ class TempDir {
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs f with the file-size limit at `bytes`: a write past it fails with EFBIG, as it
+// would on a full disk (SIGXFSZ is ignored meanwhile, else the kernel kills the process).
+template <class F> void with_file_size_limit(rlim_t bytes, F&& f) {
+  struct rlimit saved {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limited = saved;
+  limited.rlim_cur = bytes;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+  try {
+    f();
+  } catch (...) {
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, old_handler);
+    throw;
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, old_handler);
 }
 
 inline void write_file(const std::filesystem::path& p, const std::string& bytes) {

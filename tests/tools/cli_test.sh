@@ -26,7 +26,7 @@ check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
 run() {
   out=$work/stdout.txt
   err=$work/stderr.txt
-  "$xgrad" "$@" >"$out" 2>"$err"
+  timeout 120 "$xgrad" "$@" >"$out" 2>"$err"  # a run blocked on a FIFO fails, not hangs
   rc=$?
 }
 
@@ -59,6 +59,47 @@ expect_error() {  # expect_error FRAGMENT ARGS...
 
 # "test: accuracy 97.50%" -> 97 (integer part), from the last training output.
 test_accuracy() { sed -n 's/^test: accuracy \([0-9]*\)\..*/\1/p' "$out"; }
+
+# The id of a process that has ended.
+dead_pid() {
+  sh -c 'exit 0' &
+  local pid=$!
+  wait $pid
+  echo $pid
+}
+
+# The value of KEY in the JSON object stored under the metadata key META of a model file.
+training_meta() {  # training_meta FILE META KEY
+  python3 - "$@" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    (n,) = struct.unpack("<Q", f.read(8))
+    meta = json.loads(f.read(n))["__metadata__"]
+print(json.loads(meta[sys.argv[2]])[sys.argv[3]])
+PY
+}
+
+# Starts a long training in the background with the given extra arguments, waits for its
+# first epoch line, sends SIGNAL; leaves rc and the output in $out.
+interrupt_training() {  # interrupt_training SIGNAL ARGS...
+  local signal=$1
+  shift
+  out=$work/stdout.txt
+  err=$work/stderr.txt
+  "$xgrad" train --dataset spirals --samples 200000 --epochs 1000 --hidden 64,64 "$@" \
+    >"$out" 2>"$err" &
+  local pid=$!
+  for _ in $(seq 1 100); do  # wait for the first epoch line (at most 20 s)
+    grep -q "^epoch" "$out" 2>/dev/null && break
+    sleep 0.2
+  done
+  kill "-$signal" $pid
+  wait $pid
+  rc=$?
+}
+
+not_in_output() { ! grep -q -- "$1" "$out"; }
+not_same() { ! cmp -s "$1" "$2"; }
 
 files_exist() {
   local f
@@ -170,22 +211,118 @@ errors)
   ;;
 
 interrupt)
-  # A long training, interrupted: exit 130 and a checkpoint that eval can read.
-  "$xgrad" train --dataset spirals --samples 200000 --epochs 1000 --hidden 64,64 \
-    --save ckpt.safetensors >"$work/stdout.txt" 2>"$work/stderr.txt" &
+  # A long training, interrupted: exit 130 and a checkpoint that eval can read, written
+  # beside the --save file, which keeps the model saved before.
+  "$xgrad" train --dataset xor --epochs 1 --hidden 64,64 --save ckpt.safetensors >/dev/null
+  cp ckpt.safetensors before.safetensors
+  interrupt_training INT --save ckpt.safetensors
+  check "interrupted run exits 130 (got $rc)" test "$rc" -eq 130
+  check "says where the checkpoint is" grep -q "checkpoint saved to ckpt.safetensors.interrupted" \
+    "$out"
+  check "checkpoint written beside --save" files_exist ckpt.safetensors.interrupted
+  check "the --save file is untouched" cmp -s ckpt.safetensors before.safetensors
+  expect_success eval --model ckpt.safetensors.interrupted --samples 500
+  # SIGTERM (kill's default, as from a job scheduler) is handled like Ctrl-C.
+  interrupt_training TERM --save term.safetensors
+  check "terminated run exits 143 (got $rc)" test "$rc" -eq 143
+  check "SIGTERM checkpoint written" files_exist term.safetensors.interrupted
+  check "no --save file from SIGTERM" test ! -e term.safetensors
+  # Without --save; and --save-on-interrupt chooses the place (here: the --save file).
+  interrupt_training INT
+  check "checkpoint without --save" grep -q "checkpoint saved to xgrad-interrupted.safetensors" \
+    "$out"
+  check "xgrad-interrupted.safetensors written" files_exist xgrad-interrupted.safetensors
+  interrupt_training INT --save ckpt.safetensors --save-on-interrupt ckpt.safetensors
+  check "--save-on-interrupt overwrites when asked" grep -q \
+    "checkpoint saved to ckpt.safetensors$" "$out"
+  check "the --save file was replaced" not_same ckpt.safetensors before.safetensors
+  ;;
+
+saves)
+  for i in $(seq 0 39); do echo "$((i % 7)),$((i % 5)),$((i % 2))"; done >d.csv
+  cp d.csv d.orig
+  # An output that is an input of the same run is refused before anything runs.
+  expect_error "d.csv" train --dataset csv:d.csv --epochs 1 --save d.csv
+  check "refused before training" not_in_output "^epoch"
+  check "the data is intact" cmp -s d.csv d.orig
+  ln -s d.csv alias.csv
+  expect_error "alias.csv" train --dataset csv:alias.csv --epochs 1 --save d.csv
+  check "the data is intact (linked name)" cmp -s d.csv d.orig
+  expect_success train --dataset csv:d.csv --epochs 1 --save m.safetensors
+  cp m.safetensors m.orig
+  expect_error "m.safetensors" eval --model m.safetensors --json m.safetensors
+  check "eval --json onto the model: the model is intact" cmp -s m.safetensors m.orig
+  expect_error "d.csv" eval --model m.safetensors --data csv:d.csv --json d.csv
+  check "eval --json onto the data: the data is intact" cmp -s d.csv d.orig
+  # Targets that are not regular files are refused, and left as they were.
+  mkfifo fifo.safetensors
+  expect_error "FIFO" train --dataset xor --epochs 1 --save fifo.safetensors
+  check "refused before training" not_in_output "^epoch"
+  check "the FIFO is still a FIFO" test -p fifo.safetensors
+  expect_error "FIFO" eval --model m.safetensors --json fifo.safetensors
+  ln -s m.orig link.safetensors
+  expect_error "symbolic link" train --dataset xor --epochs 1 --save link.safetensors
+  check "the link is still a link to the same file" test "$(readlink link.safetensors)" = m.orig
+  check "the linked file is intact" cmp -s m.safetensors m.orig
+  mkdir plots
+  echo precious >victim.txt
+  ln -s ../victim.txt plots/roc.svg
+  expect_error "symbolic link" eval --model m.safetensors --plot plots
+  check "a plot does not write through a link" grep -qx precious victim.txt
+  # A replaced model keeps its mode.
+  chmod 640 m.safetensors
+  expect_success train --dataset csv:d.csv --epochs 1 --save m.safetensors
+  check "mode 640 kept on re-save (got $(stat -c %a m.safetensors))" \
+    test "$(stat -c %a m.safetensors)" = 640
+  # The temporary file of a killed save is removed by the next save of the same file.
+  stale=m.safetensors.tmp-$(dead_pid)-abc123
+  live=m.safetensors.tmp-$$-abc123
+  echo half >"$stale"
+  echo half >"$live"
+  expect_success train --dataset csv:d.csv --epochs 1 --save m.safetensors
+  check "stale temporary removed" test ! -e "$stale"
+  check "a live writer's temporary kept" test -e "$live"
+  ;;
+
+unwritable)
+  # An unwritable --save place is found before training (sysfs refuses new files, even
+  # to root).
+  if [[ -d /sys ]]; then
+    expect_error "/sys/xgrad-test.safetensors" train --dataset xor --epochs 1 \
+      --save /sys/xgrad-test.safetensors
+    check "refused before training" not_in_output "^epoch"
+  fi
+  touch plain
+  expect_error "plain/m.safetensors" train --dataset xor --epochs 1 --save plain/m.safetensors
+  # A save that fails after training (the folder was removed meanwhile) goes to a fallback
+  # file in the current directory; the run says where, and fails.
+  mkdir gone
+  "$xgrad" train --dataset spirals --samples 50000 --epochs 6 --hidden 64,64 \
+    --save gone/m.safetensors >"$work/stdout.txt" 2>"$work/stderr.txt" &
   pid=$!
-  for _ in $(seq 1 100); do  # wait for the first epoch line (at most 20 s)
+  for _ in $(seq 1 100); do
     grep -q "^epoch" "$work/stdout.txt" 2>/dev/null && break
     sleep 0.2
   done
-  kill -INT $pid
+  rm -r gone
   wait $pid
   rc=$?
-  check "interrupted run exits 130 (got $rc)" test "$rc" -eq 130
-  check "says where the checkpoint is" grep -q "checkpoint saved to ckpt.safetensors" \
-    "$work/stdout.txt"
-  check "checkpoint written" files_exist ckpt.safetensors
-  expect_success eval --model ckpt.safetensors --samples 500
+  check "the failed save fails the run (got $rc)" test "$rc" -eq 1
+  check "the error names the fallback file" grep -q "saved to m.safetensors.recovered" \
+    "$work/stderr.txt"
+  check "the fallback file is a model" files_exist m.safetensors.recovered
+  expect_success eval --model m.safetensors.recovered --samples 500
+  ;;
+
+metadata)
+  # The thread count and the BLAS kernel, which decide the bits, are in the model file.
+  OPENBLAS_CORETYPE=Prescott "$xgrad" train --dataset xor --epochs 1 --threads 2 \
+    --save meta.safetensors >"$work/stdout.txt" 2>&1
+  check "threads recorded" test "$(training_meta meta.safetensors xgrad.training threads)" = 2
+  check "BLAS kernel recorded" \
+    test "$(training_meta meta.safetensors xgrad.training blas_kernel)" = Prescott
+  expect_success eval --model meta.safetensors
+  check "eval shows them" grep -q "trained with 2 threads, BLAS kernel Prescott" "$out"
   ;;
 
 diverge)

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <initializer_list>
 #include <stdexcept>
+
+#include "xgrad/autograd/atomic_file.hpp"
 
 namespace xg::plot {
 
@@ -417,16 +417,7 @@ std::string SvgDocument::str() const {
 void SvgDocument::save(const std::filesystem::path& path) const { write_file(path, str()); }
 
 void write_file(const std::filesystem::path& path, std::string_view content) {
-  auto fail = [&path](int err) {
-    throw std::runtime_error("plot: cannot write '" + path.string() + "': " + std::strerror(err));
-  };
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) fail(errno);
-  const bool wrote = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-  const int write_errno = errno;
-  // fclose flushes: a full disk may only show here.
-  if (std::fclose(f) != 0) fail(errno);
-  if (!wrote) fail(write_errno != 0 ? write_errno : EIO);
+  write_file_atomic("plot", path, content);
 }
 
 }  // namespace xg::plot

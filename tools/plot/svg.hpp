@@ -1,8 +1,9 @@
 // A small SVG document builder for the `xgrad` tool's charts: shapes, text, axes with
 // "nice" ticks, legends, a colour-blind-safe palette and the viridis colour scale.
 //
-// No dependencies beyond the standard library, and nothing from the xgrad library: the
-// charts a person opens in a browser are plain SVG 1.1 text.
+// No dependencies beyond the standard library and the xgrad library's atomic file writer
+// (xgrad/autograd/atomic_file.hpp): the charts a person opens in a browser are plain SVG
+// 1.1 text.
 //
 // Contract of SvgDocument:
 // - Coordinates are SVG user units (pixels), origin top-left, y down.
@@ -11,8 +12,10 @@
 // - All text (labels, titles, tooltips) is XML-escaped; invalid UTF-8 becomes U+FFFD and
 //   control characters that XML 1.0 forbids are dropped, so any string gives well-formed
 //   XML.
-// - save() throws std::runtime_error naming the path and the errno text when the file
-//   cannot be written.
+// - save() writes atomically (a failed save keeps the previous chart) and throws a
+//   std::runtime_error naming the path (and the errno text) when the file cannot be
+//   written, or when the path names something other than a regular file (a symbolic
+//   link, a FIFO, a device, a directory), which is left alone.
 #pragma once
 
 #include <cstddef>
@@ -194,7 +197,7 @@ class SvgDocument {
   // The complete document, XML declaration included. Throws std::logic_error if a group
   // is still open.
   std::string str() const;
-  // Writes str() to `path`; std::runtime_error("plot: cannot write 'PATH': <errno text>").
+  // Writes str() to `path` with write_file.
   void save(const std::filesystem::path& path) const;
 
  private:
@@ -208,7 +211,9 @@ class SvgDocument {
   int clip_count_ = 0;
 };
 
-// Writes `content` to `path` (binary, replacing the file); the runtime_error above.
+// Writes `content` to `path` with xg::write_file_atomic (binary, replacing the file): a
+// std::system_error ("plot: cannot create a file in the folder of 'PATH': <errno text>", ...) or
+// xg::FormatError for a target that is not a regular file; both are runtime_errors.
 void write_file(const std::filesystem::path& path, std::string_view content);
 
 // ---------------------------------------------------------------------------------------

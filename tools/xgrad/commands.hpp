@@ -54,8 +54,15 @@ struct TrainOptions {
   std::uint64_t seed = 0;
   int threads = 0;  // 0 = the library's default
   std::string save = {};
+  // Where Ctrl-C or SIGTERM saves its checkpoint; empty: interrupt_checkpoint_path().
+  std::string save_on_interrupt = {};
   std::string plot = {};
 };
+
+// The checkpoint file of an interrupted training: --save-on-interrupt, else SAVE.interrupted
+// beside the --save file (which keeps the last finished model), else
+// xgrad-interrupted.safetensors.
+std::string interrupt_checkpoint_path(const TrainOptions& o);
 
 struct EvalOptions {
   std::string model;

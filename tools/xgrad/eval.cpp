@@ -2,13 +2,15 @@
 // print the classification report (optionally as JSON and as charts).
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <iostream>
 
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"
+#include "tools/xgrad/output_files.hpp"
 #include "tools/xgrad/plots.hpp"
+#include "tools/xgrad/training_util.hpp"
+#include "xgrad/autograd/atomic_file.hpp"
 #include "xgrad/autograd/ops/shape.hpp"
 #include "xgrad/autograd/runtime.hpp"
 #include "xgrad/nn/serialize.hpp"
@@ -57,6 +59,7 @@ int run_eval(const EvalOptions& o) {
   if (o.seed) data_options.seed = *o.seed;
   if (o.test_fraction) data_options.test_fraction = *o.test_fraction;
 
+  if (!o.json.empty()) check_output("--json", o.json, input_files(data_spec, o.model));
   const LoadedData data = load_data(data_spec, data_options);
   const data::Dataset ds = select_split(data, o.split);
   std::vector<std::string> names = spec.class_names;
@@ -66,6 +69,8 @@ int run_eval(const EvalOptions& o) {
 
   std::cout << "model: " << o.model << ": " << spec.describe() << ", loss " << spec.loss << " ("
             << model->num_parameters() << " parameters)\n";
+  const std::string trained = describe_training_setup(file.metadata);
+  if (!trained.empty()) std::cout << trained << "\n";
   std::cout << "data: " << data_spec.text << ", " << o.split << " part (" << ds.size()
             << " samples)\n\n";
   const Predictions p = predict(*model, spec, ds, o.batch_size);
@@ -78,10 +83,7 @@ int run_eval(const EvalOptions& o) {
     context["architecture"] = spec.describe();
     context["data"] = data_spec.text;
     context["split"] = o.split;
-    std::ofstream out(o.json);
-    out << evaluation_json(e, context.dump());
-    out.close();
-    if (!out) throw std::runtime_error("--json: cannot write '" + o.json + "'");
+    write_file_atomic("--json", o.json, evaluation_json(e, context.dump()));
     std::cout << "wrote the report to " << o.json << "\n";
   }
   if (!o.plot.empty()) {

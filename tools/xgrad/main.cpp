@@ -1,8 +1,8 @@
 // The `xgrad` command: train, eval and gradcheck subcommands (CLI11). This file only
 // declares the flags and turns every failure into one line on stderr and an exit code:
 //   0 success, 1 an error (missing file, bad data, ...), 2 options that do not fit
-//   together, 3 training diverged (non-finite loss or gradient), 130 interrupted (Ctrl-C),
-//   and CLI11's own codes (>= 100) for flags it cannot parse.
+//   together, 3 training diverged (non-finite loss or gradient), 130 / 143 interrupted
+//   (Ctrl-C / SIGTERM), and CLI11's own codes (>= 100) for flags it cannot parse.
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -174,6 +174,12 @@ void add_train(CLI::App& root, TrainOptions& t, int& code) {
   app->add_option("--save", t.save,
                   "Save the trained model (safetensors, with its architecture) to FILE")
       ->type_name("FILE");
+  app->add_option("--save-on-interrupt", t.save_on_interrupt,
+                  "Where Ctrl-C or SIGTERM saves the checkpoint before exiting (default: "
+                  "FILE.interrupted beside --save FILE, which is kept; "
+                  "xgrad-interrupted.safetensors without --save). Give the --save path to "
+                  "overwrite it")
+      ->type_name("PATH");
   app->add_option("--plot", t.plot,
                   "Write loss.svg, accuracy.svg, roc.svg, confusion.svg (and regions.svg for "
                   "2-D data) to DIR")
@@ -251,7 +257,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Run `xgrad COMMAND --help` for the flags of a command.\n"
       "Exit codes: 0 ok, 1 error, 2 options that do not fit together, 3 training diverged, "
-      "130 interrupted (Ctrl-C), >= 100 unparsable flags.");
+      "130 interrupted (Ctrl-C), 143 terminated (SIGTERM), >= 100 unparsable flags.");
   // Set before the subcommands are added: they copy it.
   app.failure_message([](const CLI::App* a, const CLI::Error& e) {
     const std::string cmd = command_name(*a);

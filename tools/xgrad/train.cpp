@@ -15,9 +15,11 @@
 #include "tools/xgrad/interrupt.hpp"
 #include "tools/xgrad/model_spec.hpp"
 #include "tools/xgrad/optimizer_factory.hpp"
+#include "tools/xgrad/output_files.hpp"
 #include "tools/xgrad/plots.hpp"
 #include "tools/xgrad/progress.hpp"
 #include "tools/xgrad/training_util.hpp"
+#include "xgrad/autograd/atomic_file.hpp"
 #include "xgrad/autograd/ops/elementwise.hpp"
 #include "xgrad/autograd/ops/reduce.hpp"
 #include "xgrad/autograd/random.hpp"
@@ -53,10 +55,12 @@ void check_options(const TrainOptions& o) {
   // Output places are checked before training, not found wanting after it.
   if (!o.save.empty()) {
     const std::filesystem::path parent = std::filesystem::path(o.save).parent_path();
-    require(parent.empty() || std::filesystem::is_directory(parent),
+    require(parent.empty() || std::filesystem::exists(parent),
             "--save: the directory '" + parent.string() + "' does not exist");
     require(!std::filesystem::is_directory(o.save), "--save: '" + o.save + "' is a directory");
+    check_writable("--save", o.save);
   }
+  if (!o.save_on_interrupt.empty()) check_writable("--save-on-interrupt", o.save_on_interrupt);
 }
 
 std::string percent(double fraction) {
@@ -78,12 +82,20 @@ nn::Metadata make_metadata(const ModelSpec& spec, const DataSpec& data_spec,
   training["val_fraction"] = o.val_fraction;
   training["seed"] = o.seed;
   training["status"] = status;
+  // They decide the bits of the result (README § Determinism).
+  training["threads"] = get_num_threads();
+  training["blas_kernel"] = blas_kernel();
   return {{kModelKey, spec_to_json(spec)},
           {kDataKey, data_to_json(data_spec, data_options)},
           {"xgrad.training", training.dump()}};
 }
 
 }  // namespace
+
+std::string interrupt_checkpoint_path(const TrainOptions& o) {
+  if (!o.save_on_interrupt.empty()) return o.save_on_interrupt;
+  return o.save.empty() ? "xgrad-interrupted.safetensors" : o.save + ".interrupted";
+}
 
 int run_train(const TrainOptions& o) {
   const auto start = Clock::now();
@@ -98,6 +110,8 @@ int run_train(const TrainOptions& o) {
   manual_seed(o.seed);
 
   const DataSpec data_spec = parse_data_spec(o.arch.dataset);
+  if (!o.save.empty()) check_output("--save", o.save, input_files(data_spec));
+  check_output("--save-on-interrupt", interrupt_checkpoint_path(o), input_files(data_spec));
   DataOptions data_options = o.arch.data;
   data_options.seed = o.seed;
   // Check the optimizer flags before the (slow) data load.
@@ -150,9 +164,12 @@ int run_train(const TrainOptions& o) {
   int best_epoch = 0, waited = 0, epochs_done = 0;
   double training_seconds = 0.0;  // for the ETA of the remaining epochs
 
+  // "" when saved; else why not and where the model went instead.
   auto save_checkpoint = [&](const std::string& path, const std::string& status) {
-    nn::save(*model, path,
-             make_metadata(spec, data_spec, data_options, o, *opt, epochs_done, status));
+    return save_with_fallback(path, [&](const std::string& to) {
+      nn::save(*model, to,
+               make_metadata(spec, data_spec, data_options, o, *opt, epochs_done, status));
+    });
   };
 
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -174,13 +191,15 @@ int run_train(const TrainOptions& o) {
       progress.update(batch_index, stats.samples, stats.mean_loss());
       if (interrupted()) {
         progress.clear();
-        const std::string path = o.save.empty() ? "xgrad-interrupted.safetensors" : o.save;
-        save_checkpoint(path, "interrupted at epoch " + std::to_string(epoch) + ", batch " +
-                                  std::to_string(batch_index));
+        const std::string path = interrupt_checkpoint_path(o);
+        const std::string failed =
+            save_checkpoint(path, "interrupted at epoch " + std::to_string(epoch) + ", batch " +
+                                      std::to_string(batch_index));
+        if (!failed.empty()) throw std::runtime_error("interrupted: " + failed);
         std::cout << "interrupted at epoch " << epoch << ", batch " << batch_index << "/"
                   << loader.size() << ": checkpoint saved to " << path << "\n"
                   << std::flush;
-        return kInterruptedExitCode;
+        return interrupted_exit_code();
       }
     }
     epochs_done = epoch;
@@ -233,9 +252,10 @@ int run_train(const TrainOptions& o) {
   std::cout << "test: accuracy " << percent(tp.accuracy) << ", " << scores << " ("
             << data.test.size() << " samples)\n";
 
+  std::string save_failed;
   if (!o.save.empty()) {
-    save_checkpoint(o.save, "finished");
-    std::cout << "saved the model to " << o.save << "\n";
+    save_failed = save_checkpoint(o.save, "finished");
+    if (save_failed.empty()) std::cout << "saved the model to " << o.save << "\n";
   }
   if (!o.plot.empty()) {
     plot_history(o.plot, history);
@@ -244,6 +264,7 @@ int run_train(const TrainOptions& o) {
     std::cout << "wrote loss.svg, accuracy.svg, roc.svg, confusion.svg"
               << (regions ? ", regions.svg" : "") << " to " << o.plot << "\n";
   }
+  if (!save_failed.empty()) throw std::runtime_error("--save: " + save_failed);
   std::cout << "done in " << format_duration(seconds_since(start)) << "\n" << std::flush;
   return 0;
 }

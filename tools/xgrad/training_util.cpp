@@ -1,5 +1,7 @@
 #include "tools/xgrad/training_util.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <limits>
 
@@ -161,6 +163,19 @@ nn::StateDict copy_state(const nn::Module& model) {
   nn::StateDict copy;
   for (const auto& [name, t] : model.state_dict()) copy[name] = t.detach().clone();
   return copy;
+}
+
+std::string describe_training_setup(const nn::Metadata& metadata) {
+  const auto it = metadata.find("xgrad.training");
+  if (it == metadata.end()) return "";
+  const auto training = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!training.is_object() || !training.contains("threads") ||
+      !training["threads"].is_number_integer() || !training.contains("blas_kernel") ||
+      !training["blas_kernel"].is_string()) {
+    return "";
+  }
+  return "trained with " + training["threads"].dump() + " threads, BLAS kernel " +
+         training["blas_kernel"].get<std::string>();
 }
 
 }  // namespace xg::cli

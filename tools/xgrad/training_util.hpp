@@ -12,6 +12,7 @@
 #include "tools/xgrad/model_spec.hpp"
 #include "xgrad/data/dataset.hpp"
 #include "xgrad/nn/container.hpp"
+#include "xgrad/nn/safetensors.hpp"
 #include "xgrad/optim/optimizer.hpp"
 
 namespace xg::cli {
@@ -75,5 +76,9 @@ struct EpochStats {
 
 // Copies of the model's parameters and buffers (not aliases), for early stopping.
 nn::StateDict copy_state(const nn::Module& model);
+
+// "trained with 4 threads, BLAS kernel Haswell" from a model file's "xgrad.training"
+// metadata (the two decide the bits of the result); "" when the file does not record them.
+std::string describe_training_setup(const nn::Metadata& metadata);
 
 }  // namespace xg::cli
