@@ -95,6 +95,20 @@ TEST_CASE("save: re-saving keeps the mode of the replaced file") {
   CHECK(static_cast<int>(fs::status(fresh).permissions()) == 0640);
 }
 
+TEST_CASE("save: as root, re-saving keeps the owner and group of the replaced file") {
+  if (::geteuid() != 0) return;  // only root may give a file away
+  TempDir dir;
+  const fs::path file = dir.path / "model.safetensors";
+  Net a;
+  xg::nn::save(a, file);
+  REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+  xg::nn::save(a, file);
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK(st.st_uid == 65534);
+  CHECK(st.st_gid == 65534);
+}
+
 TEST_CASE("save: temporary files of dead writers of the same target are removed") {
   TempDir dir;
   const fs::path file = dir.path / "model.safetensors";
