@@ -295,10 +295,11 @@ unwritable)
   touch plain
   expect_error "plain/m.safetensors" train --dataset xor --epochs 1 --save plain/m.safetensors
   # A save that fails after training (the folder was removed meanwhile) goes to a fallback
-  # file in the current directory; the run says where, and fails.
+  # file in the current directory; the run says where (even though the plots fail too),
+  # and fails.
   mkdir gone
   "$xgrad" train --dataset spirals --samples 50000 --epochs 6 --hidden 64,64 \
-    --save gone/m.safetensors >"$work/stdout.txt" 2>"$work/stderr.txt" &
+    --save gone/m.safetensors --plot gone/plots >"$work/stdout.txt" 2>"$work/stderr.txt" &
   pid=$!
   for _ in $(seq 1 100); do
     grep -q "^epoch" "$work/stdout.txt" 2>/dev/null && break

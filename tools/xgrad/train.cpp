@@ -258,11 +258,17 @@ int run_train(const TrainOptions& o) {
     if (save_failed.empty()) std::cout << "saved the model to " << o.save << "\n";
   }
   if (!o.plot.empty()) {
-    plot_history(o.plot, history);
-    plot_evaluation(o.plot, test_eval);
-    const bool regions = plot_regions(o.plot, *model, data.test, spec.class_names, spec.outputs);
-    std::cout << "wrote loss.svg, accuracy.svg, roc.svg, confusion.svg"
-              << (regions ? ", regions.svg" : "") << " to " << o.plot << "\n";
+    try {
+      plot_history(o.plot, history);
+      plot_evaluation(o.plot, test_eval);
+      const bool regions = plot_regions(o.plot, *model, data.test, spec.class_names, spec.outputs);
+      std::cout << "wrote loss.svg, accuracy.svg, roc.svg, confusion.svg"
+                << (regions ? ", regions.svg" : "") << " to " << o.plot << "\n";
+    } catch (const std::exception& e) {
+      if (save_failed.empty()) throw;
+      // The message must still say where the model went.
+      save_failed += std::string("; --plot: ") + e.what();
+    }
   }
   if (!save_failed.empty()) throw std::runtime_error("--save: " + save_failed);
   std::cout << "done in " << format_duration(seconds_since(start)) << "\n" << std::flush;
