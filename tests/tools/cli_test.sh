@@ -118,7 +118,7 @@ help)
   run train --help
   for flag in --dataset --hidden --activation --loss --optimizer --lr --momentum --weight-decay \
     --nesterov --betas --eps --epochs --batch-size --val-fraction --early-stopping --l1 --l2 \
-    --dropout --input-noise --max-norm --seed --threads --save --plot; do
+    --dropout --input-noise --max-norm --seed --threads --save --save-on-interrupt --plot; do
     grep -q -- "$flag" "$out" || fail "train --help does not mention $flag"
   done
   ok "train --help lists every flag"
