@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -93,6 +94,26 @@ struct Reader {
     throw FormatError(path + ": line " + std::to_string(at_line) + ": " + what);
   }
 };
+
+// A feature (what = "") or regression target (what = "target ") as an f32 value: a
+// number, finite, and within the float range (a larger double would become inf).
+float value_of(const Reader& r, std::size_t column, const std::string& text,
+               const std::string& what) {
+  const auto v = parse_number(text);
+  const std::string shown = what + quoted(text);
+  if (!v) {
+    r.fail(r.line, column,
+           text.empty() ? what + "empty field (missing values are not supported)"
+                        : shown + " is not a number");
+  }
+  if (!std::isfinite(*v)) {
+    r.fail(r.line, column, shown + " is not finite (missing values are not supported)");
+  }
+  if (std::abs(*v) > std::numeric_limits<float>::max()) {
+    r.fail(r.line, column, shown + " is beyond the range of a 32-bit float (about 3.4e38)");
+  }
+  return static_cast<float>(*v);
+}
 
 void check_options(const CsvOptions& opts) {
   if (opts.delimiter == '"' || opts.delimiter == '\n' || opts.delimiter == '\r') {
@@ -271,29 +292,14 @@ Dataset csv(std::istream& in, const std::string& path, const CsvOptions& opts) {
     for (std::size_t c = 0; c < ncols; ++c) {
       if (c == label) {
         if (opts.regression) {
-          const auto v = parse_number(fields[c].text);
-          if (!v) r.fail(r.line, c, "target " + quoted(fields[c].text) + " is not a number");
-          if (!std::isfinite(*v))
-            r.fail(r.line, c, "target " + quoted(fields[c].text) + " is not finite");
-          values.push_back(static_cast<float>(*v));
+          values.push_back(value_of(r, c, fields[c].text, "target "));
         } else {
           labels.push_back(fields[c].text);
           label_line.push_back(r.line);
         }
         continue;
       }
-      const auto v = parse_number(fields[c].text);
-      if (!v) {
-        r.fail(r.line, c,
-               fields[c].text.empty()
-                   ? std::string("empty field (missing values are not supported)")
-                   : quoted(fields[c].text) + " is not a number");
-      }
-      if (!std::isfinite(*v)) {
-        r.fail(r.line, c,
-               quoted(fields[c].text) + " is not finite (missing values are not supported)");
-      }
-      features.push_back(static_cast<float>(*v));
+      features.push_back(value_of(r, c, fields[c].text, ""));
     }
   }
   if (in.bad()) {
