@@ -132,7 +132,7 @@ void check_options(const CsvOptions& opts) {
   }
   const std::int64_t given = std::max(named, opts.num_classes);
   if (given > opts.max_classes) {
-    throw ValueError("csv: num_classes " + std::to_string(given) + " is more than max_classes " +
+    throw ValueError("csv: " + std::to_string(given) + " classes given, more than max_classes " +
                      std::to_string(opts.max_classes));
   }
   std::set<std::string> seen;

@@ -100,7 +100,12 @@ TEST_CASE("csv: the number of classes is bounded by CsvOptions::max_classes") {
                             {more + ": line 5, column 2:", "\"other\"", "at most 3"});
   // Given classes beyond the bound.
   check_throws<ValueError>([&] { csv(three, {.num_classes = 5, .max_classes = 4}); },
-                           {"csv", "num_classes 5", "4"});
+                           {"csv", "5 classes given", "max_classes 4"});
+  check_throws<ValueError>(
+      [&] {
+        csv(three, {.class_names = {"a", "b", "c"}, .max_classes = 2});
+      },
+      {"csv", "3 classes given", "max_classes 2"});
   check_throws<ValueError>([&] { csv(three, {.max_classes = 0}); }, {"csv", "max_classes"});
 }
 

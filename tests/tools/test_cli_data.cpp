@@ -81,7 +81,8 @@ TEST_CASE("cli: the number of classes is bounded") {
                                   {huge + ": line 3, column 3:", "\"100000\"", "1000"});
   test::check_throws<ValueError>(
       [&] { load_data(parse_data_spec("blobs"), {.samples = 100, .centers = 1001}); },
-      {"1001 classes", "at most 1000"});
+      {"--centers", "[2, 1000]", "got 1001"});
+  CHECK(load_data(parse_data_spec("blobs"), {.samples = 100, .centers = 1000}).num_classes == 1000);
   ModelSpec spec{.inputs = 2, .hidden = {}, .outputs = 1001};
   test::check_throws<ValueError>([&] { spec.validate(); }, {"1001 classes", "at most 1000"});
   spec.outputs = 1000;

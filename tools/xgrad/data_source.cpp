@@ -184,8 +184,9 @@ LoadedData load_data(const DataSpec& spec, const DataOptions& opt,
     if (spec.kind == "circles") all = data::make_circles(opt.samples, noise, 0.5, opt.seed);
     if (spec.kind == "moons") all = data::make_moons(opt.samples, noise, opt.seed);
     if (spec.kind == "blobs") {
-      if (opt.centers < 2) {
-        throw ValueError("--centers must be >= 2, got " + std::to_string(opt.centers));
+      if (opt.centers < 2 || opt.centers > data::kMaxClasses) {
+        throw ValueError("--centers must be in [2, " + std::to_string(data::kMaxClasses) +
+                         "] (one class each), got " + std::to_string(opt.centers));
       }
       all = data::make_blobs(opt.samples, opt.centers, noise, opt.seed);
     }
@@ -214,10 +215,6 @@ LoadedData load_data(const DataSpec& spec, const DataOptions& opt,
   if (out.num_classes < 2) {
     throw ValueError(spec.text + ": a classifier needs at least 2 classes, the data has " +
                      std::to_string(out.num_classes));
-  }
-  if (out.num_classes > data::kMaxClasses) {
-    throw ValueError(spec.text + ": the data has " + std::to_string(out.num_classes) +
-                     " classes; xgrad handles at most " + std::to_string(data::kMaxClasses));
   }
   out.description = spec.text + " (" + counts(out.train, out.test) + ", " +
                     std::to_string(out.features()) + " features, " +

@@ -69,7 +69,7 @@ struct ModelClasses {
 // FormatError naming the test file, line and label. Given a model's classes (xgrad eval),
 // every file is read with those instead, and num_classes is their count.
 // Throws ValueError when the options do not fit (samples < 4, a fraction outside (0, 1),
-// labels that are not class indices, more than data::kMaxClasses classes).
+// labels that are not class indices, --centers outside [2, data::kMaxClasses]).
 LoadedData load_data(const DataSpec& spec, const DataOptions& options,
                      const std::optional<ModelClasses>& classes = std::nullopt);
 
