@@ -85,6 +85,11 @@ TEST_CASE("cli: the number of classes is bounded") {
   CHECK(load_data(parse_data_spec("blobs"), {.samples = 100, .centers = 1000}).num_classes == 1000);
   ModelSpec spec{.inputs = 2, .hidden = {}, .outputs = 1001};
   test::check_throws<ValueError>([&] { spec.validate(); }, {"1001 classes", "at most 1000"});
+  // A model file claiming 100000 outputs is refused before anything is sized by them.
+  spec.outputs = 100000;
+  const std::string claimed = spec_to_json(spec);
+  test::check_throws<FormatError>([&] { spec_from_json(claimed, "big.safetensors"); },
+                                  {"big.safetensors", "100000 classes", "at most 1000"});
   spec.outputs = 1000;
   spec.validate();
 }
