@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ Dataset mnist_idx(const std::string& images_path, const std::string& labels_path
 
 enum class CsvHeader { detect, present, absent };
 
+// The default bound on the classes of a CSV file (CsvOptions::max_classes); `xgrad`
+// handles at most this many classes whatever the data.
+inline constexpr std::int64_t kMaxClasses = 1000;
+
 struct CsvOptions {
   // The target column; negative counts from the end (-1: the last column).
   std::int64_t label_column = -1;
@@ -61,17 +66,35 @@ struct CsvOptions {
   CsvHeader header = CsvHeader::detect;
   char delimiter = ',';
   // false: class labels -> i64 targets. Labels that are all non-negative integers are
-  // used as they are; otherwise (names such as "setosa") each distinct label becomes a
-  // class, numbered in sorted order, and the names are kept as class_names().
+  // used as they are (class indices); otherwise (names such as "setosa") each distinct
+  // label becomes a class, numbered in sorted order, and the names are kept as
+  // class_names().
   // true: the label column is a number -> f32 targets (regression).
   bool regression = false;
+  // The classes, when the file does not fix its own: a test file, or data evaluated
+  // later, is read with its training file's classes, so that a class missing from it
+  // shifts no label. class_names set: each label must be one of them, class k being
+  // class_names[k] (the result keeps them all as its class_names()). Otherwise
+  // num_classes > 0: each label must be a class index in 0..num_classes-1. A label
+  // outside them is a FormatError naming the file, line, column and label.
+  std::vector<std::string> class_names = {};
+  std::int64_t num_classes = 0;
+  // The most classes a file may fix: a largest class index of max_classes or more, or
+  // more than max_classes distinct names, is a FormatError naming the label's line (one
+  // stray label of 100000 would otherwise make 100001 classes, and every per-class
+  // table that size).
+  std::int64_t max_classes = kMaxClasses;
 };
 
 // Numeric columns of a CSV file as features (N, columns - 1) f32 plus the label column.
 // Blank lines are skipped; fields may be surrounded by spaces or double quotes. Errors
 // name the file, line and column (1-based): a field that is not a finite number, a row
-// with a different number of fields, a fractional or negative class label.
+// with a different number of fields, a fractional or negative class label, a label
+// outside the given classes or beyond max_classes. ValueError for options that
+// contradict each other (class names given twice, or not num_classes of them).
 Dataset csv(const std::string& path, const CsvOptions& opts = {});
+// The same from a stream; `name` stands for the file in errors.
+Dataset csv(std::istream& in, const std::string& name, const CsvOptions& opts = {});
 
 // --- generated 2-D sets (own random stream per call; the same seed gives the same set) ---
 

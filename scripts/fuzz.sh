@@ -2,14 +2,15 @@
 # Builds the libFuzzer targets with clang (libFuzzer + ASan, the code under test
 # instrumented) and runs each for a bounded time:
 #   fuzz_idx          the IDX reader (data/idx.hpp), plain and gzip'd
+#   fuzz_csv          the CSV reader (data/datasets.hpp), with several option sets
 #   fuzz_safetensors  the model-file reader (nn/safetensors.hpp), with a save/load round trip
 # Exits non-zero when a fuzzer finds a crash, a leak, an abort or a timeout; the input that
 # did it is kept under <build>/artifacts/ (turn it into a regression test: IDX in
-# tests/data/test_idx_fuzz_regressions.cpp, model files in tests/nn/, next to
-# test_safetensors_bad_input.cpp).
-# Both run even when the first fails; the last lines sum up executions and findings.
+# tests/data/test_idx_fuzz_regressions.cpp, CSV in tests/data/test_csv_fuzz_regressions.cpp,
+# model files in tests/nn/, next to test_safetensors_bad_input.cpp).
+# Each runs even when another fails; the last lines sum up executions and findings.
 #
-# Usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (default 60 s each, both targets)
+# Usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (default 60 s each, every target)
 # Environment:
 #   XGRAD_FUZZ_BUILD_DIR   build directory (default: <repo>/build-fuzz)
 #   XGRAD_JOBS             parallel build jobs (default: nproc)
@@ -23,7 +24,7 @@ jobs="${XGRAD_JOBS:-$(nproc)}"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]} > 0)) || targets=(fuzz_idx fuzz_safetensors)
+((${#targets[@]} > 0)) || targets=(fuzz_idx fuzz_csv fuzz_safetensors)
 if ! [[ "${seconds}" =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "fuzz: SECONDS must be a positive integer, got '${seconds}'" >&2
   exit 2
@@ -61,7 +62,7 @@ cmake -S "${repo_root}" -B "${build_dir}" -G Ninja \
   -DXGRAD_BUILD_FUZZERS=ON \
   -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF \
   -DXGRAD_INSTALL=OFF
-cmake --build "${build_dir}" -j "${jobs}" --target fuzz_idx fuzz_safetensors \
+cmake --build "${build_dir}" -j "${jobs}" --target fuzz_idx fuzz_csv fuzz_safetensors \
   fuzz_safetensors_seeds
 
 # --- seed corpora ---------------------------------------------------------------------------
@@ -83,13 +84,23 @@ for f in u8_labels u8_images f32; do
 done
 cat "${seeds}/u8_labels.gz" "${seeds}/f32.gz" >"${seeds}/two_members.gz"
 
+# CSV: a header, names, class indices, quoting, a BOM and CRLF, regression targets.
+seeds="${build_dir}/seeds_csv"
+rm -rf "${seeds}"
+mkdir -p "${seeds}" "${build_dir}/corpus_csv"
+printf 'x1,x2,label\n1.5,2,a\n-3e2,"4",b\n 5 ,+6,c\n' >"${seeds}/names"
+printf '0,1,0\n2,3,1\n4,5,2\n6,7,999\n' >"${seeds}/indices"
+printf '1;"a;b";"say ""hi"""\n2;3;x\n' >"${seeds}/quotes"
+printf '\xEF\xBB\xBFsl,sw,species\r\n5.1,3.5,setosa\r\n\r\n7.0,3.2,versicolor\r\n' >"${seeds}/bom_crlf"
+printf 'a;b;y\n1;2;0.5\n3;4;-1e3\n' >"${seeds}/regression"
+
 # Model files: written by xgrad (with CRCs) and as other tools write them (no CRCs).
 mkdir -p "${build_dir}/seeds_safetensors" "${build_dir}/corpus_safetensors"
 rm -f "${build_dir}"/seeds_safetensors/*
 "${build_dir}/tests/nn/fuzz/fuzz_safetensors_seeds" "${build_dir}/seeds_safetensors"
 
 # --- run -----------------------------------------------------------------------------------
-declare -A dirs=([fuzz_idx]=tests/data/fuzz [fuzz_safetensors]=tests/nn/fuzz)
+declare -A dirs=([fuzz_idx]=tests/data/fuzz [fuzz_csv]=tests/data/fuzz [fuzz_safetensors]=tests/nn/fuzz)
 summary=()
 failed=0
 for target in "${targets[@]}"; do

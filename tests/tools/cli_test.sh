@@ -2,7 +2,8 @@
 # End-to-end tests of the `xgrad` program, one case per CTest test:
 #   cli_test.sh CASE XGRAD_BINARY WORK_DIR
 # Each case prints "ok: ..." / "FAIL: ..." lines, ends with "N passed, M failed", and exits
-# non-zero when a check failed. Only generated data is used, so every case runs in seconds.
+# non-zero when a check failed. Only generated data and small CSV files written here are
+# used, so every case runs in seconds.
 set -u
 
 case_name=$1
@@ -208,6 +209,56 @@ errors)
   "$xgrad" train --dataset xor --epochs 1 --hidden 4 --save small.safetensors >/dev/null 2>&1
   for i in 0 1 2 3 4 5 6 7 8 9; do echo "$i,$((i * 2)),$((i % 3)),$((i % 2))"; done >three.csv
   expect_error "features" eval --model small.safetensors --data csv:three.csv --split all
+  ;;
+
+csv_labels)
+  # Classes a, b, c, told apart by the first feature; the test file lacks class a.
+  rows() {  # rows CLASS...: a header, then 20 rows per class; x1 = 4 * class index + noise
+    local c k i=0
+    echo "x1,x2,label"
+    for c in "$@"; do
+      k=$(($(printf '%d' "'$c") - 97))  # a -> 0, b -> 1, c -> 2
+      for _ in $(seq 1 20); do
+        echo "$((k * 4)).$((i % 7)),0.$((i % 5)),$c"
+        i=$((i + 1))
+      done
+    done
+  }
+  rows a b c >train.csv
+  rows b c >test_bc.csv
+  check "the test file has only classes b and c" \
+    test "$(cut -d, -f3 test_bc.csv | sort -u | tr '\n' ' ')" = "b c label "
+  expect_success train --dataset csv:train.csv,test_bc.csv --hidden 16 --epochs 60 --lr 0.02 \
+    --batch-size 16 --save abc.safetensors
+  acc=$(test_accuracy)
+  check "test accuracy on b and c ${acc}% is 100% (labels not shifted)" test "${acc:-0}" -eq 100
+  expect_success eval --model abc.safetensors --data csv:test_bc.csv --split all
+  check "eval on b and c: accuracy 100%" grep -q "^accuracy 100.00%" "$out"
+  { cat test_bc.csv; echo "4.5,0.1,d"; } >with_d.csv
+  expect_error 'with_d.csv: line 42, column 3: label "d"' eval --model abc.safetensors \
+    --data csv:with_d.csv --split all
+  expect_error 'with_d.csv: line 42, column 3: label "d"' train --dataset csv:train.csv,with_d.csv
+  # Class indices for training, names for evaluation.
+  sed 's/,a$/,0/; s/,b$/,1/; s/,c$/,2/' train.csv >numeric.csv
+  "$xgrad" train --dataset csv:numeric.csv --hidden 4 --epochs 1 --save numeric.safetensors \
+    >/dev/null 2>&1
+  expect_error 'test_bc.csv: line 2, column 3: label "b" is not a class index' \
+    eval --model numeric.safetensors --data csv:test_bc.csv
+  expect_error 'test_bc.csv: line 2, column 3: label "b" is not a class index' \
+    train --dataset csv:numeric.csv,test_bc.csv
+  # One stray label of 100000 (a 100001 x 100001 confusion matrix unchecked): refused
+  # while reading. Memory is capped so that an unchecked run fails instead of swapping.
+  { cat numeric.csv; echo "1.0,0.5,100000"; } >huge.csv
+  (
+    ulimit -v 4000000
+    expect_error 'huge.csv: line 62, column 3: label "100000"' train --dataset csv:huge.csv \
+      --hidden 4 --epochs 1
+    echo "$passed $failed" >counts.txt
+  )
+  read -r passed failed <counts.txt
+  # A model trained on a file: eval reads only data its command line names.
+  expect_error "--data is required: abc.safetensors was trained on csv:train.csv,test_bc.csv" \
+    eval --model abc.safetensors
   ;;
 
 interrupt)

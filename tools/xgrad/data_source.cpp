@@ -51,6 +51,14 @@ std::string num(double v) {
   return buf;
 }
 
+// CSV options that read the labels as the given classes: names, or else class indices.
+data::CsvOptions csv_classes(const std::vector<std::string>& names, std::int64_t count) {
+  data::CsvOptions o;
+  o.class_names = names;
+  if (names.empty()) o.num_classes = count;
+  return o;
+}
+
 double default_noise(const std::string& kind) {
   if (kind == "xor") return 0.1;
   if (kind == "spirals") return 0.05;
@@ -65,6 +73,8 @@ bool DataSpec::generated() const {
   const auto& g = generated_kinds();
   return std::find(g.begin(), g.end(), kind) != g.end();
 }
+
+bool DataSpec::builtin() const { return paths.empty(); }
 
 std::string data_spec_help() {
   return "fashion-mnist, mnist, idx:IMAGES,LABELS[,TEST_IMAGES,TEST_LABELS], "
@@ -115,7 +125,8 @@ DataSpec parse_data_spec(const std::string& text) {
   return spec;
 }
 
-LoadedData load_data(const DataSpec& spec, const DataOptions& opt) {
+LoadedData load_data(const DataSpec& spec, const DataOptions& opt,
+                     const std::optional<ModelClasses>& classes) {
   if (!(opt.test_fraction > 0.0 && opt.test_fraction < 1.0)) {
     throw ValueError("--test-fraction must be in (0, 1), got " + num(opt.test_fraction));
   }
@@ -149,11 +160,15 @@ LoadedData load_data(const DataSpec& spec, const DataOptions& opt) {
       split_off(data::mnist_idx(p[0], p[1], true));
     }
   } else if (spec.kind == "csv") {
+    data::CsvOptions read_as;  // no classes: the (first) file fixes its own
+    if (classes) read_as = csv_classes(classes->names, classes->count);
+    const data::Dataset first = flat(data::csv(spec.paths[0], read_as));
     if (spec.paths.size() == 2) {
-      out.train = flat(data::csv(spec.paths[0]));
-      out.test = flat(data::csv(spec.paths[1]));
+      out.train = first;
+      if (!classes) read_as = csv_classes(first.class_names(), first.num_classes());
+      out.test = flat(data::csv(spec.paths[1], read_as));
     } else {
-      split_off(flat(data::csv(spec.paths[0])));
+      split_off(first);
     }
   } else if (spec.generated()) {
     if (opt.samples < 4) {
@@ -169,8 +184,9 @@ LoadedData load_data(const DataSpec& spec, const DataOptions& opt) {
     if (spec.kind == "circles") all = data::make_circles(opt.samples, noise, 0.5, opt.seed);
     if (spec.kind == "moons") all = data::make_moons(opt.samples, noise, opt.seed);
     if (spec.kind == "blobs") {
-      if (opt.centers < 2) {
-        throw ValueError("--centers must be >= 2, got " + std::to_string(opt.centers));
+      if (opt.centers < 2 || opt.centers > data::kMaxClasses) {
+        throw ValueError("--centers must be in [2, " + std::to_string(data::kMaxClasses) +
+                         "] (one class each), got " + std::to_string(opt.centers));
       }
       all = data::make_blobs(opt.samples, opt.centers, noise, opt.seed);
     }
@@ -190,7 +206,8 @@ LoadedData load_data(const DataSpec& spec, const DataOptions& opt) {
         " features but the test data " + std::to_string(out.test.features().shape()[1]));
   }
   out.class_names = out.train.class_names();
-  out.num_classes = std::max(out.train.num_classes(), out.test.num_classes());
+  out.num_classes =
+      classes ? classes->count : std::max(out.train.num_classes(), out.test.num_classes());
   if (!out.class_names.empty() &&
       static_cast<std::int64_t>(out.class_names.size()) != out.num_classes) {
     out.class_names.clear();  // train and test named their classes differently

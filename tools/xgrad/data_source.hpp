@@ -11,7 +11,8 @@
 //   xor | spirals | circles | moons | blobs    generated 2-D points (samples, noise,
 //                                 centers), split by test_fraction
 // Splits and generated points depend on the seed only, so `xgrad eval` rebuilds the same
-// test part from the options stored in the model file.
+// test part from the options stored in the model file (of a built-in set; files it reads
+// only when its command line names them).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,9 @@ struct DataSpec {
   std::string text;                // as given, for messages and metadata
 
   bool generated() const;  // xor, spirals, circles, moons, blobs
+  // The data sets that name no file (fashion-mnist and mnist from their install places,
+  // the generated ones): all a model file's metadata may make `xgrad eval` read.
+  bool builtin() const;
 };
 
 // Throws ValueError with a one-line message naming the text and the accepted forms.
@@ -52,10 +56,22 @@ struct LoadedData {
   std::int64_t features() const { return train.features().shape()[1]; }
 };
 
+// The classes of a trained model: its class names, or (none) the class indices
+// 0..count-1.
+struct ModelClasses {
+  std::vector<std::string> names = {};
+  std::int64_t count = 0;
+};
+
 // Loads the data; errors from the loaders (missing files, malformed data) pass through.
+// CSV labels: the training file fixes the classes (its sorted names, or its class
+// indices) and the test file is read with them, so a label the training file lacks is a
+// FormatError naming the test file, line and label. Given a model's classes (xgrad eval),
+// every file is read with those instead, and num_classes is their count.
 // Throws ValueError when the options do not fit (samples < 4, a fraction outside (0, 1),
-// labels that are not class indices).
-LoadedData load_data(const DataSpec& spec, const DataOptions& options);
+// labels that are not class indices, --centers outside [2, data::kMaxClasses]).
+LoadedData load_data(const DataSpec& spec, const DataOptions& options,
+                     const std::optional<ModelClasses>& classes = std::nullopt);
 
 // Inputs and classes the data would have, without loading it when they are fixed
 // (fashion-mnist, mnist, generated sets); other kinds are loaded.

@@ -49,6 +49,12 @@ int run_eval(const EvalOptions& o) {
   const auto stored = file.metadata.find(kDataKey);
   if (stored != file.metadata.end()) {
     data_from_json(stored->second, o.model, data_spec, data_options);
+    // Only the command line names files to read, never a model file.
+    if (!o.data && !data_spec.builtin()) {
+      throw UsageError("--data is required: " + o.model + " was trained on " + data_spec.text +
+                       "; eval reads only data named on its command line or the built-in "
+                       "data sets");
+    }
   } else if (!o.data) {
     throw UsageError("--data is required: " + o.model + " does not record its training data");
   }
@@ -60,7 +66,9 @@ int run_eval(const EvalOptions& o) {
   if (o.test_fraction) data_options.test_fraction = *o.test_fraction;
 
   if (!o.json.empty()) check_output("--json", o.json, input_files(data_spec, o.model));
-  const LoadedData data = load_data(data_spec, data_options);
+  // CSV labels are read as the model's classes (a class missing from the data shifts none).
+  const LoadedData data =
+      load_data(data_spec, data_options, ModelClasses{spec.class_names, spec.outputs});
   const data::Dataset ds = select_split(data, o.split);
   std::vector<std::string> names = spec.class_names;
   if (names.empty() && static_cast<std::int64_t>(data.class_names.size()) == spec.outputs) {

@@ -195,7 +195,9 @@ void add_eval(CLI::App& root, EvalOptions& e, int& code) {
       ->type_name("FILE")
       ->check(CLI::ExistingFile);
   add_optional(app, "--data,--dataset", e.data,
-               "The data (default: what the model was trained on): " + data_spec_help());
+               "The data (default: the built-in or generated set the model was trained on; "
+               "required for a model trained on files): " +
+                   data_spec_help());
   app->add_option("--split", e.split, "Which part of the data: test, train or all")
       ->check(CLI::IsMember({"test", "train", "all"}))
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/data/datasets.hpp"
 #include "xgrad/nn/activation.hpp"
 #include "xgrad/nn/layers.hpp"
 #include "xgrad/nn/linear.hpp"
@@ -129,6 +130,10 @@ void ModelSpec::validate() const {
   // NaN fails both comparisons, so write the test to reject it.
   if (!(dropout >= 0.0 && dropout < 1.0)) {
     throw ValueError("dropout must be in [0, 1), got " + std::to_string(dropout));
+  }
+  if (outputs > data::kMaxClasses) {
+    throw ValueError("model: " + std::to_string(outputs) + " classes; xgrad handles at most " +
+                     std::to_string(data::kMaxClasses));
   }
   if (!class_names.empty() && static_cast<std::int64_t>(class_names.size()) != outputs) {
     throw ValueError("model: " + std::to_string(class_names.size()) + " class names for " +
