@@ -52,9 +52,10 @@ bool python_numpy_available() {
   return std::system("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") == 0;
 }
 
-// Runs a script that sits next to this file; returns its exit status.
+// Runs a script that sits next to this file; returns its exit status. (Not __FILE__: a
+// compiler launcher such as ccache may make it relative to the build directory.)
 int run_script(const char* script, const fs::path& arg) {
-  const fs::path path = fs::path(__FILE__).parent_path() / script;
+  const fs::path path = fs::path(XGRAD_TEST_SOURCE_DIR) / script;
   REQUIRE_MESSAGE(fs::exists(path), "missing test script " << path);
   const std::string cmd = "/usr/bin/python3 '" + path.string() + "' '" + arg.string() + "'";
   const int status = std::system(cmd.c_str());

@@ -301,7 +301,7 @@ saves)
   check "the data is intact (linked name)" cmp -s d.csv d.orig
   expect_success train --dataset csv:d.csv --epochs 1 --save m.safetensors
   cp m.safetensors m.orig
-  expect_error "m.safetensors" eval --model m.safetensors --json m.safetensors
+  expect_error "m.safetensors" eval --model m.safetensors --data csv:d.csv --json m.safetensors
   check "eval --json onto the model: the model is intact" cmp -s m.safetensors m.orig
   expect_error "d.csv" eval --model m.safetensors --data csv:d.csv --json d.csv
   check "eval --json onto the data: the data is intact" cmp -s d.csv d.orig
@@ -310,7 +310,7 @@ saves)
   expect_error "FIFO" train --dataset xor --epochs 1 --save fifo.safetensors
   check "refused before training" not_in_output "^epoch"
   check "the FIFO is still a FIFO" test -p fifo.safetensors
-  expect_error "FIFO" eval --model m.safetensors --json fifo.safetensors
+  expect_error "FIFO" eval --model m.safetensors --data csv:d.csv --json fifo.safetensors
   ln -s m.orig link.safetensors
   expect_error "symbolic link" train --dataset xor --epochs 1 --save link.safetensors
   check "the link is still a link to the same file" test "$(readlink link.safetensors)" = m.orig
@@ -318,7 +318,7 @@ saves)
   mkdir plots
   echo precious >victim.txt
   ln -s ../victim.txt plots/roc.svg
-  expect_error "symbolic link" eval --model m.safetensors --plot plots
+  expect_error "symbolic link" eval --model m.safetensors --data csv:d.csv --plot plots
   check "a plot does not write through a link" grep -qx precious victim.txt
   # A replaced model keeps its mode.
   chmod 640 m.safetensors
