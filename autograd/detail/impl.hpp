@@ -75,8 +75,9 @@ struct Edge {
 };
 
 struct Node : std::enable_shared_from_this<Node> {
+  // Made with make_node and destroyed through destroy_node, never on the stack or with
+  // delete: see Note [iterative destruction] in engine.cpp.
   Node() = default;
-  ~Node();  // iterative, see Note [iterative destruction] in engine.cpp
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -110,9 +111,31 @@ struct Node : std::enable_shared_from_this<Node> {
   // whether it is reached through the node itself (Note [running only what xg::grad needs]).
   bool leads_to_input = false;
   bool reaches_input = false;
+
+  // The next node in this thread's list of nodes waiting to be destroyed.
+  Node* next_dying = nullptr;
 };
 
+// Called in place of ~Node when the last owner of a node lets go: the node is destroyed
+// without recursion and without allocating (Note [iterative destruction] in engine.cpp).
+void destroy_node(Node* node) noexcept;
+
+// The pool's allocator, with destroy() handing a Node to destroy_node.
+template <class T> struct NodeAllocator : PoolAllocator<T> {
+  NodeAllocator() = default;
+  template <class U> NodeAllocator(const NodeAllocator<U>&) noexcept {}
+  void destroy(Node* node) noexcept { destroy_node(node); }
+};
+
+// A new Node, with its shared_ptr control block, from the pool.
+inline std::shared_ptr<Node> make_node() {
+  return std::allocate_shared<Node>(NodeAllocator<Node>{});
+}
+
 // ---- creating tensors ------------------------------------------------------------------
+// The most elements a tensor may have (2^46: 256 TiB of f32); empty() refuses more.
+inline constexpr std::int64_t kMaxNumel = std::int64_t{1} << 46;
+
 // A new tensor with uninitialised values (the second form takes over the shape's memory).
 Tensor empty(const Shape& shape, Dtype dtype);
 Tensor empty(Shape&& shape, Dtype dtype);
@@ -194,7 +217,7 @@ template <class T, class F> Tensor map_unary(const Tensor& x, F f) {
   return out;
 }
 
-// Row-major strides of a shape, in elements.
+// Row-major strides of a shape, in elements; ShapeError when they do not fit in 64 bits.
 std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 
 // Element strides of `in_shape` viewed as broadcast to `out_shape` (0 along broadcast
@@ -256,8 +279,9 @@ template <class T, class F> Tensor map_binary(const Tensor& a, const Tensor& b, 
 }
 
 // A tensor of x's values converted to dtype (x itself when it already has it). Not
-// recorded; ops that convert record their own node.
-Tensor cast_values(const Tensor& x, Dtype dtype);
+// recorded; ops that convert record their own node. A float that the integer dtype cannot
+// hold is a ValueError naming `op` (Note [integer overflow] in detail/checked.hpp).
+Tensor cast_values(const Tensor& x, Dtype dtype, const char* op = "to");
 
 // Sum of g over the axes that were broadcast to reach g's shape from `shape`; the engine
 // uses it to return a gradient to its input's shape. Differentiable.

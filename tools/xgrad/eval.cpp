@@ -8,6 +8,7 @@
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"
+#include "tools/xgrad/phase.hpp"
 #include "tools/xgrad/plots.hpp"
 #include "xgrad/autograd/ops/shape.hpp"
 #include "xgrad/autograd/runtime.hpp"
@@ -37,6 +38,7 @@ int run_eval(const EvalOptions& o) {
     throw UsageError("--split must be test, train or all, got '" + o.split + "'");
   }
 
+  set_phase("loading the model");
   const nn::TensorFile file = nn::load_tensor_file(o.model);
   const ModelSpec spec = spec_from_metadata(file.metadata, o.model);
   auto model = build_model(spec);
@@ -57,6 +59,7 @@ int run_eval(const EvalOptions& o) {
   if (o.seed) data_options.seed = *o.seed;
   if (o.test_fraction) data_options.test_fraction = *o.test_fraction;
 
+  set_phase("loading the data");
   const LoadedData data = load_data(data_spec, data_options);
   const data::Dataset ds = select_split(data, o.split);
   std::vector<std::string> names = spec.class_names;
@@ -68,10 +71,12 @@ int run_eval(const EvalOptions& o) {
             << model->num_parameters() << " parameters)\n";
   std::cout << "data: " << data_spec.text << ", " << o.split << " part (" << ds.size()
             << " samples)\n\n";
+  set_phase("evaluating");
   const Predictions p = predict(*model, spec, ds, o.batch_size);
   const Evaluation e = evaluate(p, spec.outputs, names);
   std::cout << format_evaluation(e) << std::flush;
 
+  set_phase("writing the report");
   if (!o.json.empty()) {
     nlohmann::json context;
     context["model"] = o.model;

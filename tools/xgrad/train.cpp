@@ -15,6 +15,7 @@
 #include "tools/xgrad/interrupt.hpp"
 #include "tools/xgrad/model_spec.hpp"
 #include "tools/xgrad/optimizer_factory.hpp"
+#include "tools/xgrad/phase.hpp"
 #include "tools/xgrad/plots.hpp"
 #include "tools/xgrad/progress.hpp"
 #include "tools/xgrad/training_util.hpp"
@@ -105,6 +106,7 @@ int run_train(const TrainOptions& o) {
     Tensor probe = zeros({1}, {.requires_grad = true});
     make_optimizer(o.optim, {probe});
   }
+  set_phase("loading the data");
   const LoadedData data = load_data(data_spec, data_options);
   std::cout << "data: " << data.description << "\n";
 
@@ -123,6 +125,7 @@ int run_train(const TrainOptions& o) {
     }
   }
 
+  set_phase("building the model");
   ModelSpec spec = make_spec(o.arch, data_spec, data);
   auto model = build_model(spec);
   fit_standardizer(*model, spec, fit);
@@ -151,11 +154,13 @@ int run_train(const TrainOptions& o) {
   double training_seconds = 0.0;  // for the ETA of the remaining epochs
 
   auto save_checkpoint = [&](const std::string& path, const std::string& status) {
+    set_phase("saving the model");
     nn::save(*model, path,
              make_metadata(spec, data_spec, data_options, o, *opt, epochs_done, status));
   };
 
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    set_phase("training epoch", epoch);
     model->train();
     progress.start_epoch(epoch, o.epochs, loader.size());
     EpochStats stats;
@@ -225,6 +230,7 @@ int run_train(const TrainOptions& o) {
               << ")\n";
   }
 
+  set_phase("evaluating on the test data");
   const Predictions tp = predict(*model, spec, data.test);
   const Evaluation test_eval = evaluate(tp, spec.outputs, spec.class_names);
   char scores[160];
@@ -238,6 +244,7 @@ int run_train(const TrainOptions& o) {
     std::cout << "saved the model to " << o.save << "\n";
   }
   if (!o.plot.empty()) {
+    set_phase("writing the plots");
     plot_history(o.plot, history);
     plot_evaluation(o.plot, test_eval);
     const bool regions = plot_regions(o.plot, *model, data.test, spec.class_names, spec.outputs);
