@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/detail/checked.hpp"
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/reduce_util.hpp"
 #include "autograd/ops/compare.hpp"
@@ -59,6 +60,22 @@ XG_SIMD_CLONES std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x
       a[o] += row_sum<Acc>(x + in, n);
     } else {
       for (std::int64_t j = 0; j < n; ++j) a[o + j] += static_cast<Acc>(x[in + j]);
+    }
+  }
+  return acc;
+}
+
+// The i64 sum, element by element with an overflow check (Note [integer overflow] in
+// detail/checked.hpp): an OverflowError as soon as a partial sum leaves the i64 range.
+std::vector<std::int64_t> checked_sum_kernel(const ReducePlan& p, const std::int64_t* x) {
+  std::vector<std::int64_t> acc(static_cast<std::size_t>(p.out_numel), 0);
+  auto run = detail::reduction_rows(p);
+  const std::int64_t n = run.size();
+  for (; !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0);
+    for (std::int64_t j = 0; j < n; ++j) {
+      std::int64_t& a = acc[static_cast<std::size_t>(p.inner_reduced ? o : o + j)];
+      a = detail::arith<'+'>("sum", a, x[in + j]);
     }
   }
   return acc;
@@ -399,7 +416,12 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   const ReducePlan p = detail::make_reduce_plan("sum", x.shape(), axes);
   Tensor out = detail::empty(keepdim ? p.keep_shape : p.out_shape, x.dtype());
   autograd::dispatch(x.dtype(), [&]<class T>() {
-    const auto acc = sum_kernel<T>(p, detail::ptr<T>(x));
+    std::vector<SumAcc<T>> acc;
+    if constexpr (std::is_integral_v<T>) {
+      acc = checked_sum_kernel(p, detail::ptr<T>(x));
+    } else {
+      acc = sum_kernel<T>(p, detail::ptr<T>(x));
+    }
     T* o = detail::ptr<T>(out);
     for (std::int64_t i = 0; i < p.out_numel; ++i) o[i] = static_cast<T>(acc[i]);
   });
