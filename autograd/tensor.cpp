@@ -33,7 +33,7 @@ Tensor empty(Shape&& shape, Dtype dtype) {
 }
 
 std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
-  shape_numel(shape);  // the check that the products below fit, zero sizes or not
+  (void)shape_numel(shape);  // checks that the products below fit, zero sizes or not
   std::vector<std::int64_t> strides(shape.size());
   std::int64_t s = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {

@@ -189,7 +189,7 @@ TEST_CASE("reduce: i64 sum overflow throws instead of wrapping around") {
       {"sum: i64 overflow", "9223372036854775807 + 1"});
   check_throws<OverflowError>(
       [&] {
-        sum(tensor_i64({1, 2, min, -5}, {2, 2}), {0});
+        sum(tensor_i64({-1, 2, min, -5}, {2, 2}), {0});
       },
       {"sum: i64 overflow"});
   check_throws<OverflowError>(

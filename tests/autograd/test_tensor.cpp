@@ -101,7 +101,7 @@ TEST_CASE("tensor: float to i64 conversions refuse NaN, inf and values out of ra
   CHECK(tensor({-0x1p63}, {1}, {.dtype = f64}).to(i64).to_vector<std::int64_t>()[0] ==
         std::numeric_limits<std::int64_t>::min());
   check_throws<ValueError>([] { tensor({0x1p63}, {1}, {.dtype = f64}).to(i64); },
-                           {"to", "9223372036854775808", "i64"});
+                           {"to: cannot convert 9223372036854775808 to i64"});
   // An i64 tensor times a scalar too large for i64 computes in f32, as a fraction does.
   CHECK((tensor_i64({2}) * 1e30).dtype() == f32);
 }

@@ -16,6 +16,7 @@
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"
+#include "tools/xgrad/phase.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/ops/elementwise.hpp"
 #include "xgrad/autograd/ops/indexing.hpp"
