@@ -224,14 +224,18 @@ std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 // axes), aligned to out_shape's axes.
 std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape);
 
-// out = f(a, b) for the general broadcast: the output walked row by row (Note [strided
-// rows]), each row a tight loop. See broadcast_binary.
+// Note [no allocation in simd clones]
+// GCC 12 lets no exception out of a target_clones function (XG_SIMD_CLONES): the call
+// through its dispatcher is taken not to throw, and a std::bad_alloc (or an i64 overflow)
+// thrown inside becomes std::terminate. So the cloned loops allocate nothing and call
+// nothing that throws: their callers make the buffers and the StridedRows walk (which
+// holds a vector) and pass them in.
+
+// out = f(a, b) over the rows of the walk r (Note [strided rows]), each row a tight loop;
+// out is contiguous over the walk's shape. Not cloned, so f may throw.
 template <class T, class R, class F>
-XG_SIMD_CLONES void broadcast_general(const T* a, const Shape& a_shape, const T* b,
-                                      const Shape& b_shape, R* out, const Shape& out_shape, F f) {
-  const auto sa = broadcast_strides(a_shape, out_shape);
-  const auto sb = broadcast_strides(b_shape, out_shape);
-  StridedRows<2> r(out_shape, {sa, sb});
+[[gnu::always_inline]] inline void broadcast_rows(const T* a, const T* b, R* out, StridedRows<2>& r,
+                                                  F f) {
   const std::int64_t n = r.size(), ia = r.stride(0), ib = r.stride(1);
   for (; !r.done(); r.next()) {
     const T* ra = a + r.offset(0);
@@ -239,6 +243,22 @@ XG_SIMD_CLONES void broadcast_general(const T* a, const Shape& a_shape, const T*
     R* o = out + r.pos();
     for (std::int64_t j = 0; j < n; ++j) o[j] = f(ra[j * ia], rb[j * ib]);
   }
+}
+
+// broadcast_rows compiled for each instruction set (Note [simd clones]); f must not throw.
+template <class T, class R, class F>
+XG_SIMD_CLONES void broadcast_rows_simd(const T* a, const T* b, R* out, StridedRows<2>& r, F f) {
+  broadcast_rows(a, b, out, r, f);
+}
+
+// out = f(a, b) for the general broadcast (see broadcast_binary); f must not throw.
+template <class T, class R, class F>
+void broadcast_general(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, R* out,
+                       const Shape& out_shape, F f) {
+  const auto sa = broadcast_strides(a_shape, out_shape);
+  const auto sb = broadcast_strides(b_shape, out_shape);
+  StridedRows<2> r(out_shape, {sa, sb});
+  broadcast_rows_simd(a, b, out, r, f);
 }
 
 // out = f(a, b) with NumPy broadcasting; a and b already converted to T; out_shape is

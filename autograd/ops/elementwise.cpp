@@ -20,8 +20,9 @@ using Grads = std::vector<Tensor>;
 namespace {
 
 // out = f(a, b) in dtype `dt` with broadcasting; operands converted to dt first. For i64
-// the loop runs on the calling thread only, so that f may throw (an overflow, Note
-// [integer overflow] in detail/checked.hpp); the float loops are split over the threads.
+// the loop runs on the calling thread only and is not a SIMD clone, so that f may throw
+// (an overflow, Note [integer overflow] in detail/checked.hpp; Note [no allocation in
+// simd clones] in detail/impl.hpp); the float loops are split over the threads.
 template <class F>
 Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt, F f) {
   const Shape out_shape = autograd::broadcast_shapes(op, a.shape(), b.shape());
@@ -31,8 +32,10 @@ Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt,
   autograd::dispatch(dt, [&]<class T>() {
     auto g = [&](T x, T y) { return static_cast<T>(f(x, y)); };
     if constexpr (std::is_integral_v<T>) {
-      detail::broadcast_general(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out),
-                                out_shape, g);
+      const auto sa = detail::broadcast_strides(ac.shape(), out_shape);
+      const auto sb = detail::broadcast_strides(bc.shape(), out_shape);
+      detail::StridedRows<2> r(out_shape, {sa, sb});
+      detail::broadcast_rows(ptr<T>(ac), ptr<T>(bc), ptr<T>(out), r, g);
     } else {
       detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out),
                                out_shape, g);

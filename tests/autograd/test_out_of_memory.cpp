@@ -21,10 +21,12 @@
 
 namespace {
 thread_local bool g_fail_allocations = false;  // every allocation on this thread throws
+thread_local long g_allocations_left = -1;     // >= 0: this many more succeed, then none
 }  // namespace
 
 void on_test_allocation() {
-  if (g_fail_allocations) throw std::bad_alloc();
+  if (g_fail_allocations || g_allocations_left == 0) throw std::bad_alloc();
+  if (g_allocations_left > 0) --g_allocations_left;
 }
 
 namespace {
@@ -59,7 +61,41 @@ int bad_alloc_while_destroying(const std::function<xg::Tensor()>& doomed) {
   return WEXITSTATUS(status);
 }
 
+// Runs op in a forked child with its first k allocations allowed, for k = 0, 1, ... until
+// it succeeds: every failure must be a std::bad_alloc. Returns the child's exit status
+// (0: every allocation could fail; SIGABRT from std::terminate is a failure).
+int every_allocation_may_fail(const std::function<void()>& op) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    for (long k = 0; k < 100000; ++k) {
+      g_allocations_left = k;
+      try {
+        op();
+        g_allocations_left = -1;
+        _exit(0);
+      } catch (const std::bad_alloc&) {
+        g_allocations_left = -1;
+      }
+    }
+    _exit(1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
 }  // namespace
+
+TEST_CASE("an op whose allocations fail throws std::bad_alloc, whichever fails") {
+  // Including those the SIMD-cloned loops once made (broadcasting, reductions).
+  const xg::Tensor a = xg::ones({2, 1, 3}), b = xg::ones({4, 1}), x = xg::ones({3, 4});
+  CHECK(every_allocation_may_fail([&] { (void)(a + b); }) == 0);
+  CHECK(every_allocation_may_fail([&] { (void)xg::sum(x, {0}); }) == 0);
+  CHECK(every_allocation_may_fail([&] { (void)xg::max(x, {1}); }) == 0);
+  CHECK(every_allocation_may_fail([&] { (void)xg::var(x, {1}); }) == 0);
+  CHECK(every_allocation_may_fail([&] { (void)xg::logsumexp(x, {0}); }) == 0);
+}
 
 TEST_CASE("a buffer freed while a bad_alloc unwinds does not terminate") {
   // The buffer's size class is new to the thread's cache, whose list would have to grow.
