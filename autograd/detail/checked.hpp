@@ -5,10 +5,11 @@
 // PyTorch's integer ops wrap around (the i64 maximum plus one is the minimum), and in C++
 // a float converted to an integer type that cannot hold it is undefined behaviour (garbage
 // in practice). xgrad refuses both, deliberately unlike PyTorch: an i64 add, sub, mul,
-// neg, abs or sum whose exact result does not fit throws OverflowError naming the op and
-// the operands, and a NaN, infinite or out-of-range float converted to i64 (.to(i64), the
-// factories, fill_, copy_) throws ValueError naming the op and the value. The checks are
-// compiled into the integer instantiations only: the float loops are unchanged.
+// neg or abs whose exact result does not fit, or a sum whose running total (in element
+// order) leaves the range, throws OverflowError naming the op and the operands; a NaN,
+// infinite or out-of-range float converted to i64 (.to(i64), the factories, fill_, copy_)
+// throws ValueError naming the op and the value. The checks are compiled into the integer
+// instantiations only: the float loops are unchanged.
 #pragma once
 
 #include <cstdint>
