@@ -51,7 +51,7 @@ bool needs_record(const tensor_list& inputs) {
 void record_node(const char* name, Tensor& out, std::span<const TensorRef> inputs,
                  std::span<const Saved> saved, BackwardFn fn) {
   using detail::Node;
-  auto node = detail::make_pooled<Node>();
+  auto node = detail::make_node();
   node->name = name;
   node->edges.reserve(inputs.size());
   node->saved.reserve(saved.size());
@@ -168,31 +168,31 @@ void record_zero_gradient(const char* name, Tensor& values,
 
 // Note [iterative destruction]
 // Destroying the last handle to a long chain would destroy Node 1, whose edge destroys
-// Node 2, and so on: one stack frame per op, a crash for 10^6 ops. Instead, a Node being
-// destroyed while another destruction is in progress on this thread only moves its
-// members (edges, closure, with whatever they own) into a queue; the outermost destructor
-// drains the queue in a loop, so the stack depth stays constant.
+// Node 2, and so on: one stack frame per op, a crash for 10^6 ops. Nor may destroying a
+// graph allocate: it also happens while a std::bad_alloc unwinds the stack, where a
+// failing allocation in a destructor is std::terminate. So when the last owner of a node
+// lets go, the shared_ptr does not run ~Node at once: it calls NodeAllocator::destroy
+// (allocate_shared destroys through its allocator), which puts the node on this thread's
+// list of dying nodes, linked through Node::next_dying. The outermost call destroys the
+// listed nodes one after the other; nodes that die meanwhile (owned only by a destroyed
+// node's edges, saved tensors or closure) join the list instead of recursing, so the
+// stack depth stays constant and nothing is allocated. A listed node's memory stays
+// valid: enable_shared_from_this's weak reference keeps its block until ~Node has run.
 namespace {
-struct Remains {
-  std::vector<Edge, PoolAllocator<Edge>> edges;
-  BackwardFn backward;
-  std::vector<Node::SavedSlot, PoolAllocator<Node::SavedSlot>> saved;
-};
-thread_local bool destroying = false;
-thread_local std::vector<Remains> destroy_queue;
+thread_local Node* dying = nullptr;    // waiting to be destroyed, linked by next_dying
+thread_local bool destroying = false;  // an outer destroy_node is emptying the list
 }  // namespace
 
-Node::~Node() {
-  if (destroying) {
-    destroy_queue.push_back({std::move(edges), std::move(backward), std::move(saved)});
-    return;
-  }
+void destroy_node(Node* node) noexcept {
+  node->next_dying = dying;
+  dying = node;
+  if (destroying) return;
   destroying = true;
-  { Remains own{std::move(edges), std::move(backward), std::move(saved)}; }
-  while (!destroy_queue.empty()) {
-    Remains r = std::move(destroy_queue.back());
-    destroy_queue.pop_back();
-    // r dies here; nodes it owned alone push their own remains onto the queue.
+  while (Node* n = dying) {
+    dying = n->next_dying;
+    // Holds the block (not the node) until the destructor is done.
+    const std::weak_ptr<Node> block = n->weak_from_this();
+    n->~Node();
   }
   destroying = false;
 }

@@ -23,6 +23,12 @@ struct ValueError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// Integer arithmetic whose exact result does not fit its dtype: an i64 add, sub, mul, neg,
+// abs or sum past +-2^63 (PyTorch wraps around; xgrad refuses).
+struct OverflowError : std::overflow_error {
+  using std::overflow_error::overflow_error;
+};
+
 // Misuse of the computation graph: backward twice without retain_graph, backward on a
 // tensor that does not require grad, ...
 struct GraphError : std::runtime_error {

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 
+#include "autograd/detail/checked.hpp"
 #include "autograd/detail/impl.hpp"
 #include "autograd/factories.hpp"
 
@@ -20,7 +21,7 @@ static Tensor filled(const char* op, const Shape& shape, double value, TensorOpt
   Tensor out = detail::empty(shape, opts.dtype);
   autograd::dispatch(opts.dtype, [&]<class T>() {
     T* p = detail::ptr<T>(out);
-    const T v = static_cast<T>(value);
+    const T v = detail::convert<T>(op, value);
     for (std::int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = v;
   });
   out.impl()->requires_grad = opts.requires_grad;
@@ -37,7 +38,7 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptio
   Tensor out = detail::empty(shape, opts.dtype);
   autograd::dispatch(opts.dtype, [&]<class T>() {
     T* p = detail::ptr<T>(out);
-    for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(values[i]);
+    for (std::int64_t i = 0; i < n; ++i) p[i] = detail::convert<T>("tensor", values[i]);
   });
   out.impl()->requires_grad = opts.requires_grad;
   return out;
@@ -99,12 +100,18 @@ Tensor arange(double start, double end, double step, TensorOptions opts) {
     throw ValueError("arange: step " + std::to_string(step) + " moves away from end " +
                      std::to_string(end) + " starting at " + std::to_string(start));
   }
-  const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
+  // Counted in double first: (end - start) / step may be far beyond what any tensor holds.
+  const double count = std::ceil((end - start) / step);
+  if (!(count <= static_cast<double>(detail::kMaxNumel))) {
+    throw ValueError("arange: (end - start) / step gives " + detail::number_str(count) +
+                     " elements, more than this library allocates");
+  }
+  const auto n = static_cast<std::int64_t>(count);
   Tensor out = detail::empty({n}, opts.dtype);
   autograd::dispatch(opts.dtype, [&]<class T>() {
     T* p = detail::ptr<T>(out);
     for (std::int64_t i = 0; i < n; ++i)
-      p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+      p[i] = detail::convert<T>("arange", start + static_cast<double>(i) * step);
   });
   out.impl()->requires_grad = opts.requires_grad;
   return out;
@@ -118,8 +125,8 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opts
     T* p = detail::ptr<T>(out);
     const double h = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
     for (std::int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<T>(start + static_cast<double>(i) * h);
-    if (steps > 1) p[steps - 1] = static_cast<T>(end);
+      p[i] = detail::convert<T>("linspace", start + static_cast<double>(i) * h);
+    if (steps > 1) p[steps - 1] = detail::convert<T>("linspace", end);
   });
   out.impl()->requires_grad = opts.requires_grad;
   return out;

@@ -7,14 +7,23 @@
 
 namespace xg::autograd {
 
-std::int64_t shape_numel(const Shape& shape) {
+bool valid_shape(const Shape& shape) noexcept {
   std::int64_t n = 1;
   for (auto s : shape) {
-    if (s < 0 || __builtin_mul_overflow(n, s, &n)) {
-      throw ShapeError("shape " + shape_str(shape) +
-                       (s < 0 ? " has a negative size" : " has more elements than fit in 64 bits"));
-    }
+    if (s < 0 || __builtin_mul_overflow(n, std::max<std::int64_t>(s, 1), &n)) return false;
   }
+  return true;
+}
+
+std::int64_t shape_numel(const Shape& shape) {
+  if (!valid_shape(shape)) {
+    const bool negative = std::any_of(shape.begin(), shape.end(), [](auto s) { return s < 0; });
+    throw ShapeError(
+        "shape " + shape_str(shape) +
+        (negative ? " has a negative size" : " has sizes whose product does not fit in 64 bits"));
+  }
+  std::int64_t n = 1;
+  for (auto s : shape) n *= s;
   return n;
 }
 

@@ -155,7 +155,11 @@ std::int64_t normalize_axis(const char* op, std::int64_t axis, const Shape& shap
 Axes normalize_axes(const char* op, const Axes& axes, const Shape& shape);
 // NumPy broadcast of two shapes, or ShapeError "op: shapes (..) and (..) cannot be broadcast".
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
-// Number of elements of a shape.
+// Whether a tensor may have this shape: no size is negative, and the product of the sizes
+// fits in int64 also with the zero sizes left out (they are products of the sizes too,
+// the row-major strides of an empty tensor such as (0, 2^62, 2^62) would overflow).
+bool valid_shape(const Shape& shape) noexcept;
+// Number of elements of a shape; ShapeError naming it when it is not a valid_shape.
 std::int64_t shape_numel(const Shape& shape);
 
 // ---- dtype dispatch --------------------------------------------------------------------

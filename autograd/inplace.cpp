@@ -7,6 +7,7 @@
 // see a newer version and throw at backward (Note [saved tensor versions]).
 #include <cstring>
 
+#include "autograd/detail/checked.hpp"
 #include "autograd/detail/impl.hpp"
 #include "autograd/ops/elementwise.hpp"
 
@@ -58,7 +59,7 @@ Tensor& assign_result(const char* op, Tensor& self, const Tensor& result) {
                      " but the tensor has shape " + shape_str(self.shape()) +
                      "; an in-place op cannot change the shape");
   }
-  const Tensor values = detail::cast_values(result, self.dtype());
+  const Tensor values = detail::cast_values(result, self.dtype(), op);
   void* dst = self.impl()->storage->ptr;
   const void* src = values.impl()->storage->ptr;
   if (dst != src) std::memcpy(dst, src, self.nbytes());  // x.copy_(x) writes nothing
@@ -146,7 +147,8 @@ Tensor& Tensor::fill_(double value) {
   Tensor values = detail::empty(shape(), dtype());
   autograd::dispatch(dtype(), [&]<class T>() {
     T* p = detail::ptr<T>(values);
-    for (std::int64_t i = 0, n = numel(); i < n; ++i) p[i] = static_cast<T>(value);
+    const T v = detail::convert<T>("fill_", value);
+    for (std::int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
   });
   return overwrite("fill_", *this, values, nullptr);
 }
@@ -164,7 +166,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   Tensor values;
   {
     NoGradGuard ng;
-    values = detail::cast_values(broadcast_to(src, shape()), dtype());
+    values = detail::cast_values(broadcast_to(src, shape()), dtype(), "copy_");
   }
   return overwrite("copy_", *this, values, &src);
 }

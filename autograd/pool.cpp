@@ -21,7 +21,8 @@ namespace xg::detail {
 // handed out again without locking. A block freed on another thread than the one that
 // made it simply joins that thread's list: every block comes from operator new, and the
 // lists give it back to operator delete when their thread ends, or at once when the
-// thread keeps 4096 blocks of that size or 4 MiB in all already. Under
+// thread keeps 4096 blocks of that size or 4 MiB in all already, or has never allocated
+// from the pool (freeing, which destructors do, must not allocate a list's Reaper). Under
 // AddressSanitizer the pool is bypassed so that a use after free is still reported.
 namespace {
 
@@ -84,6 +85,9 @@ void* pool_allocate(std::size_t bytes) {
       l.bytes -= class_bytes(cls);
       return b;
     }
+    // Armed here, not when the first block is kept: registering a thread_local's destructor
+    // may allocate, and pool_deallocate runs in destructors, which must not.
+    if (!l.reaper_armed) arm_reaper();
     // Always the class's full size: the block may later be reused for any size of it.
     return ::operator new(class_bytes(cls));
   }
@@ -96,9 +100,9 @@ void pool_deallocate(void* ptr, std::size_t bytes) noexcept {
   if (bytes != 0 && bytes <= kMaxPooledBytes) {
     const std::size_t cls = size_class(bytes);
     Lists& l = lists;
-    if (!l.gone && l.count[cls] < kMaxBlocksPerClass &&
+    // A thread that never allocated from the pool keeps no blocks (it has no Reaper).
+    if (!l.gone && l.reaper_armed && l.count[cls] < kMaxBlocksPerClass &&
         l.bytes + class_bytes(cls) <= kMaxKeptBytes) {
-      if (!l.reaper_armed) arm_reaper();
       auto* b = static_cast<FreeBlock*>(ptr);
       b->next = l.head[cls];
       l.head[cls] = b;

@@ -143,18 +143,25 @@ Storage::Storage(Dtype dtype_, std::int64_t numel_) : dtype(dtype_), numel(numel
   asan_poison(static_cast<char*>(ptr) + bytes, rounded - bytes);
 }
 
+// A destructor may run while a std::bad_alloc unwinds the stack, so this one allocates
+// nothing that could throw: it uses the thread's cache only if the thread made one, and
+// frees the buffer when the cache's list cannot grow.
 Storage::~Storage() {
   const std::size_t bytes =
       static_cast<std::size_t>(std::max<std::int64_t>(numel, 1)) * dtype_size(dtype);
   std::size_t rounded = 0;
   const int cls = size_class(bytes, rounded);
-  if (BufferCache* c = cache()) {
+  if (BufferCache* c = cache_ptr) {
     auto& list = c->blocks[cls];
     if (list.size() < kMaxBlocksPerClass && c->bytes + rounded <= kMaxCachedBytes) {
-      asan_poison(ptr, rounded);
-      list.push_back(ptr);
-      c->bytes += rounded;
-      return;
+      try {
+        list.push_back(ptr);
+        asan_poison(ptr, rounded);
+        c->bytes += rounded;
+        return;
+      } catch (const std::bad_alloc&) {
+        // Out of memory: the buffer goes back to the system below.
+      }
     }
   }
   raw_free(ptr);

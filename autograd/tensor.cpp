@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "autograd/detail/checked.hpp"
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/pool.hpp"
 #include "autograd/engine.hpp"
@@ -21,7 +22,7 @@ Tensor empty(Shape&& shape, Dtype dtype) {
   }
   auto impl = make_pooled<TensorImpl>();
   impl->numel = shape_numel(shape);
-  if (impl->numel > (std::int64_t{1} << 46)) {
+  if (impl->numel > kMaxNumel) {
     throw ShapeError("empty: shape " + shape_str(shape) + " has " + std::to_string(impl->numel) +
                      " elements, more than this library allocates");
   }
@@ -32,6 +33,7 @@ Tensor empty(Shape&& shape, Dtype dtype) {
 }
 
 std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
+  (void)shape_numel(shape);  // checks that the products below fit, zero sizes or not
   std::vector<std::int64_t> strides(shape.size());
   std::int64_t s = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
@@ -51,14 +53,14 @@ std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& 
   return out;
 }
 
-Tensor cast_values(const Tensor& x, Dtype dtype) {
+Tensor cast_values(const Tensor& x, Dtype dtype, const char* op) {
   if (x.dtype() == dtype) return x;
   Tensor out = empty(x.shape(), dtype);
   dispatch(x.dtype(), [&]<class S>() {
     dispatch(dtype, [&]<class D>() {
       const S* in = ptr<S>(x);
       D* o = ptr<D>(out);
-      for (std::int64_t i = 0, n = x.numel(); i < n; ++i) o[i] = static_cast<D>(in[i]);
+      for (std::int64_t i = 0, n = x.numel(); i < n; ++i) o[i] = convert<D>(op, in[i]);
     });
   });
   return out;
@@ -133,7 +135,7 @@ template <class T> std::vector<T> Tensor::to_vector() const {
   std::vector<T> out(static_cast<std::size_t>(impl.numel));
   autograd::dispatch(impl.dtype, [&]<class S>() {
     const S* in = static_cast<const S*>(impl.storage->ptr);
-    for (std::int64_t i = 0; i < impl.numel; ++i) out[i] = static_cast<T>(in[i]);
+    for (std::int64_t i = 0; i < impl.numel; ++i) out[i] = detail::convert<T>("to_vector", in[i]);
   });
   return out;
 }

@@ -35,7 +35,8 @@ Dataset image_dataset(MnistPair pair, bool flatten, std::vector<std::string> nam
   Tensor images = std::move(pair.images);
   if (flatten) {
     const std::int64_t n = images.shape()[0];
-    const std::int64_t f = n == 0 ? images.shape()[1] * images.shape()[2] : images.numel() / n;
+    const std::int64_t f =
+        autograd::shape_numel(Shape(images.shape().begin() + 1, images.shape().end()));
     images = images.view({n, f});
   }
   return Dataset(std::move(images), std::move(pair.labels), std::move(names));

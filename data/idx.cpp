@@ -209,13 +209,19 @@ IdxArray parse(std::span<const std::uint8_t> b, const std::string& name, const I
   }
   Shape shape(ndim);
   // Signed, left to right, as Tensor creation counts elements: (2^24, 2^11, 2^28, 0) holds
-  // no element but its running product overflows an i64, and empty() would refuse it.
+  // no element but its running product overflows an i64, and empty() would refuse it;
+  // (0, 2^32-1, 2^32-1) is checked below.
   std::int64_t numel = 1;
   bool overflow = false;
   for (unsigned d = 0; d < ndim; ++d) {
     const std::uint32_t size = load_be32(b.data() + 4 + 4 * d);
     shape[d] = size;
     overflow = overflow || __builtin_mul_overflow(numel, std::int64_t{size}, &numel);
+  }
+  if (!overflow && !xg::autograd::valid_shape(shape)) {
+    fail(name, 4,
+         "dimensions " + shape_str(shape) +
+             " multiply past 64 bits (no element, but a tensor's strides would overflow)");
   }
   const std::size_t esize = element_size(type);
   std::uint64_t data_bytes = 0;

@@ -279,7 +279,10 @@ std::int64_t Module::num_parameters(bool trainable_only) const {
 }
 
 void Module::train(bool on) {
-  for (auto& [path, m] : named_modules()) m->training_ = on;
+  // A walk that allocates nothing (named_modules() builds a list): nn/summary.cpp restores
+  // the modes from a destructor, which may run while a std::bad_alloc unwinds.
+  training_ = on;
+  for (auto& [name, child] : children_) child->Module::train(on);
 }
 
 void Module::zero_grad(bool set_to_none) {

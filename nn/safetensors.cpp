@@ -231,6 +231,10 @@ Entry parse_entry(const fs::path& path, const std::string& name, const json& val
       format_error(path, t, header_at, "shape " + shown(shape) + " has too many elements");
     }
   }
+  if (!autograd::valid_shape(e.shape)) {  // (0, 2^62, 2^62): no element, but its strides overflow
+    format_error(path, t, header_at,
+                 "shape " + shown(shape) + " has sizes whose product does not fit in 64 bits");
+  }
   std::uint64_t nbytes = 0;
   if (__builtin_mul_overflow(static_cast<std::uint64_t>(numel), dtype_size(e.dtype), &nbytes)) {
     format_error(path, t, header_at, "shape " + shown(shape) + " has too many elements");

@@ -75,8 +75,9 @@ struct Edge {
 };
 
 struct Node : std::enable_shared_from_this<Node> {
+  // Made with make_node and destroyed through destroy_node, never on the stack or with
+  // delete: see Note [iterative destruction] in engine.cpp.
   Node() = default;
-  ~Node();  // iterative, see Note [iterative destruction] in engine.cpp
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -110,9 +111,31 @@ struct Node : std::enable_shared_from_this<Node> {
   // whether it is reached through the node itself (Note [running only what xg::grad needs]).
   bool leads_to_input = false;
   bool reaches_input = false;
+
+  // The next node in this thread's list of nodes waiting to be destroyed.
+  Node* next_dying = nullptr;
 };
 
+// Called in place of ~Node when the last owner of a node lets go: the node is destroyed
+// without recursion and without allocating (Note [iterative destruction] in engine.cpp).
+void destroy_node(Node* node) noexcept;
+
+// The pool's allocator, with destroy() handing a Node to destroy_node.
+template <class T> struct NodeAllocator : PoolAllocator<T> {
+  NodeAllocator() = default;
+  template <class U> NodeAllocator(const NodeAllocator<U>&) noexcept {}
+  void destroy(Node* node) noexcept { destroy_node(node); }
+};
+
+// A new Node, with its shared_ptr control block, from the pool.
+inline std::shared_ptr<Node> make_node() {
+  return std::allocate_shared<Node>(NodeAllocator<Node>{});
+}
+
 // ---- creating tensors ------------------------------------------------------------------
+// The most elements a tensor may have (2^46: 256 TiB of f32); empty() refuses more.
+inline constexpr std::int64_t kMaxNumel = std::int64_t{1} << 46;
+
 // A new tensor with uninitialised values (the second form takes over the shape's memory).
 Tensor empty(const Shape& shape, Dtype dtype);
 Tensor empty(Shape&& shape, Dtype dtype);
@@ -194,21 +217,25 @@ template <class T, class F> Tensor map_unary(const Tensor& x, F f) {
   return out;
 }
 
-// Row-major strides of a shape, in elements.
+// Row-major strides of a shape, in elements; ShapeError when they do not fit in 64 bits.
 std::vector<std::int64_t> contiguous_strides(const Shape& shape);
 
 // Element strides of `in_shape` viewed as broadcast to `out_shape` (0 along broadcast
 // axes), aligned to out_shape's axes.
 std::vector<std::int64_t> broadcast_strides(const Shape& in_shape, const Shape& out_shape);
 
-// out = f(a, b) for the general broadcast: the output walked row by row (Note [strided
-// rows]), each row a tight loop. See broadcast_binary.
+// Note [no allocation in simd clones]
+// GCC 12 lets no exception out of a target_clones function (XG_SIMD_CLONES): the call
+// through its dispatcher is taken not to throw, and a std::bad_alloc (or an i64 overflow)
+// thrown inside becomes std::terminate. So the cloned loops allocate nothing and call
+// nothing that throws: their callers make the buffers and the StridedRows walk (which
+// holds a vector) and pass them in.
+
+// out = f(a, b) over the rows of the walk r (Note [strided rows]), each row a tight loop;
+// out is contiguous over the walk's shape. Not cloned, so f may throw.
 template <class T, class R, class F>
-XG_SIMD_CLONES void broadcast_general(const T* a, const Shape& a_shape, const T* b,
-                                      const Shape& b_shape, R* out, const Shape& out_shape, F f) {
-  const auto sa = broadcast_strides(a_shape, out_shape);
-  const auto sb = broadcast_strides(b_shape, out_shape);
-  StridedRows<2> r(out_shape, {sa, sb});
+[[gnu::always_inline]] inline void broadcast_rows(const T* a, const T* b, R* out, StridedRows<2>& r,
+                                                  F f) {
   const std::int64_t n = r.size(), ia = r.stride(0), ib = r.stride(1);
   for (; !r.done(); r.next()) {
     const T* ra = a + r.offset(0);
@@ -216,6 +243,22 @@ XG_SIMD_CLONES void broadcast_general(const T* a, const Shape& a_shape, const T*
     R* o = out + r.pos();
     for (std::int64_t j = 0; j < n; ++j) o[j] = f(ra[j * ia], rb[j * ib]);
   }
+}
+
+// broadcast_rows compiled for each instruction set (Note [simd clones]); f must not throw.
+template <class T, class R, class F>
+XG_SIMD_CLONES void broadcast_rows_simd(const T* a, const T* b, R* out, StridedRows<2>& r, F f) {
+  broadcast_rows(a, b, out, r, f);
+}
+
+// out = f(a, b) for the general broadcast (see broadcast_binary); f must not throw.
+template <class T, class R, class F>
+void broadcast_general(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, R* out,
+                       const Shape& out_shape, F f) {
+  const auto sa = broadcast_strides(a_shape, out_shape);
+  const auto sb = broadcast_strides(b_shape, out_shape);
+  StridedRows<2> r(out_shape, {sa, sb});
+  broadcast_rows_simd(a, b, out, r, f);
 }
 
 // out = f(a, b) with NumPy broadcasting; a and b already converted to T; out_shape is
@@ -256,8 +299,9 @@ template <class T, class F> Tensor map_binary(const Tensor& a, const Tensor& b, 
 }
 
 // A tensor of x's values converted to dtype (x itself when it already has it). Not
-// recorded; ops that convert record their own node.
-Tensor cast_values(const Tensor& x, Dtype dtype);
+// recorded; ops that convert record their own node. A float that the integer dtype cannot
+// hold is a ValueError naming `op` (Note [integer overflow] in detail/checked.hpp).
+Tensor cast_values(const Tensor& x, Dtype dtype, const char* op = "to");
 
 // Sum of g over the axes that were broadcast to reach g's shape from `shape`; the engine
 // uses it to return a gradient to its input's shape. Differentiable.

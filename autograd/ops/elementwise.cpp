@@ -3,7 +3,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
+#include "autograd/detail/checked.hpp"
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/strided.hpp"
 #include "autograd/ops/compare.hpp"
@@ -16,7 +19,10 @@ using Grads = std::vector<Tensor>;
 
 namespace {
 
-// out = f(a, b) in dtype `dt` with broadcasting; operands converted to dt first.
+// out = f(a, b) in dtype `dt` with broadcasting; operands converted to dt first. For i64
+// the loop runs on the calling thread only and is not a SIMD clone, so that f may throw
+// (an overflow, Note [integer overflow] in detail/checked.hpp; Note [no allocation in
+// simd clones] in detail/impl.hpp); the float loops are split over the threads.
 template <class F>
 Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt, F f) {
   const Shape out_shape = autograd::broadcast_shapes(op, a.shape(), b.shape());
@@ -24,18 +30,27 @@ Tensor binary_values(const char* op, const Tensor& a, const Tensor& b, Dtype dt,
   const Tensor bc = detail::cast_values(b, dt);
   Tensor out = detail::empty(out_shape, dt);
   autograd::dispatch(dt, [&]<class T>() {
-    detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out), out_shape,
-                             [&](T x, T y) { return static_cast<T>(f(x, y)); });
+    auto g = [&](T x, T y) { return static_cast<T>(f(x, y)); };
+    if constexpr (std::is_integral_v<T>) {
+      const auto sa = detail::broadcast_strides(ac.shape(), out_shape);
+      const auto sb = detail::broadcast_strides(bc.shape(), out_shape);
+      detail::StridedRows<2> r(out_shape, {sa, sb});
+      detail::broadcast_rows(ptr<T>(ac), ptr<T>(bc), ptr<T>(out), r, g);
+    } else {
+      detail::broadcast_binary(ptr<T>(ac), ac.shape(), ptr<T>(bc), bc.shape(), ptr<T>(out),
+                               out_shape, g);
+    }
   });
   return out;
 }
 
 // A 0-D tensor holding v, in the dtype an op with `like` should compute in. An i64
-// tensor with a non-integral scalar computes in f32, as PyTorch's type promotion does.
+// tensor with a non-integral scalar computes in f32, as PyTorch's type promotion does;
+// so does one with a scalar that i64 cannot hold (inf, 1e30).
 Tensor scalar_like(const Tensor& like, double v) {
   autograd::check_defined("scalar", like);
   Dtype dt = like.dtype();
-  if (dt == Dtype::i64 && v != std::trunc(v)) dt = Dtype::f32;
+  if (dt == Dtype::i64 && (v != std::trunc(v) || !detail::fits<std::int64_t>(v))) dt = Dtype::f32;
   return scalar_tensor(v, {.dtype = dt});
 }
 
@@ -51,7 +66,8 @@ template <class F> Tensor unary_values(const char* op, const Tensor& x, F f) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   const Dtype dt = autograd::result_dtype("add", a, b);
-  Tensor out = binary_values("add", a, b, dt, [](auto x, auto y) { return x + y; });
+  Tensor out = binary_values("add", a, b, dt,
+                             [](auto x, auto y) { return detail::arith<'+'>("add", x, y); });
   autograd::record("add", out, {a, b}, {}, [](const BackwardCtx& ctx) {
     return Grads{ctx.grad, ctx.grad};
   });
@@ -60,7 +76,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   const Dtype dt = autograd::result_dtype("sub", a, b);
-  Tensor out = binary_values("sub", a, b, dt, [](auto x, auto y) { return x - y; });
+  Tensor out = binary_values("sub", a, b, dt,
+                             [](auto x, auto y) { return detail::arith<'-'>("sub", x, y); });
   autograd::record("sub", out, {a, b}, {}, [](const BackwardCtx& ctx) {
     return Grads{ctx.grad, ctx.needs(1) ? -ctx.grad : Tensor()};
   });
@@ -69,7 +86,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   const Dtype dt = autograd::result_dtype("mul", a, b);
-  Tensor out = binary_values("mul", a, b, dt, [](auto x, auto y) { return x * y; });
+  Tensor out = binary_values("mul", a, b, dt,
+                             [](auto x, auto y) { return detail::arith<'*'>("mul", x, y); });
   autograd::record("mul", out, {a, b}, {a, b}, [](const BackwardCtx& ctx) {
     // Each operand is read only for the other's gradient (as PyTorch saves them).
     return Grads{ctx.needs(0) ? ctx.grad * ctx.saved(1) : Tensor(),
@@ -94,6 +112,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor neg(const Tensor& x) {
   autograd::check_defined("neg", x);
   Tensor out = autograd::dispatch(x.dtype(), [&]<class T>() {
+    if constexpr (std::is_integral_v<T>) detail::check_negatable("neg", x);
     return detail::map_unary<T>(x, [](T v) { return static_cast<T>(-v); });
   });
   autograd::record("neg", out, {x}, {}, [](const BackwardCtx& ctx) { return Grads{-ctx.grad}; });
@@ -184,6 +203,7 @@ Tensor sqrt(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   autograd::check_defined("abs", x);
   Tensor out = autograd::dispatch(x.dtype(), [&]<class T>() {
+    if constexpr (std::is_integral_v<T>) detail::check_negatable("abs", x);
     return detail::map_unary<T>(x, [](T v) { return v < 0 ? static_cast<T>(-v) : v; });
   });
   autograd::record("abs", out, {x}, {x}, [](const BackwardCtx& ctx) {
@@ -212,6 +232,19 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
   }
   Tensor out = autograd::dispatch(x.dtype(), [&]<class T>() {
     if (nan_bound) return full_like(x, NAN);
+    if constexpr (std::is_integral_v<T>) {
+      // Compared as integers: an i64 near 2^63 does not survive a round trip through double
+      // (Note [integer overflow]). A bound past the i64 range binds no value, one inside
+      // it is truncated as a converted value would be.
+      constexpr double kLimit = 0x1p63;
+      if (lo >= kLimit || hi < -kLimit) {
+        throw ValueError("clamp: bound " + detail::number_str(lo >= kLimit ? lo : hi) +
+                         " is out of the i64 range");
+      }
+      const T l = lo < -kLimit ? std::numeric_limits<T>::min() : static_cast<T>(lo);
+      const T h = hi >= kLimit ? std::numeric_limits<T>::max() : static_cast<T>(hi);
+      return detail::map_unary<T>(x, [=](T v) { return v < l ? l : (v > h ? h : v); });
+    }
     return detail::map_unary<T>(x, [&](T v) {
       const double d = static_cast<double>(v);
       return static_cast<T>(d < lo ? lo : (d > hi ? hi : d));

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/detail/checked.hpp"
 #include "autograd/detail/impl.hpp"
 #include "autograd/detail/reduce_util.hpp"
 #include "autograd/ops/compare.hpp"
@@ -46,12 +47,12 @@ template <class Acc, class T> Acc row_sum(const T* x, std::int64_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
+// The kernels take their walk and output buffer from the wrappers after them, which
+// allocate: Note [no allocation in simd clones] in detail/impl.hpp.
 template <class T>
-XG_SIMD_CLONES std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x) {
+XG_SIMD_CLONES void sum_rows(const ReducePlan& p, const T* x, detail::StridedRows<1>& run,
+                             SumAcc<T>* a) {
   using Acc = SumAcc<T>;
-  std::vector<Acc> acc(static_cast<std::size_t>(p.out_numel), Acc{0});
-  Acc* a = acc.data();
-  auto run = detail::reduction_rows(p);
   const std::int64_t n = run.size();
   for (; !run.done(); run.next()) {
     const std::int64_t in = run.pos(), o = run.offset(0);
@@ -59,6 +60,28 @@ XG_SIMD_CLONES std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x
       a[o] += row_sum<Acc>(x + in, n);
     } else {
       for (std::int64_t j = 0; j < n; ++j) a[o + j] += static_cast<Acc>(x[in + j]);
+    }
+  }
+}
+
+template <class T> std::vector<SumAcc<T>> sum_kernel(const ReducePlan& p, const T* x) {
+  std::vector<SumAcc<T>> acc(static_cast<std::size_t>(p.out_numel), SumAcc<T>{0});
+  auto run = detail::reduction_rows(p);
+  sum_rows<T>(p, x, run, acc.data());
+  return acc;
+}
+
+// The i64 sum, element by element with an overflow check (Note [integer overflow] in
+// detail/checked.hpp): an OverflowError as soon as a partial sum leaves the i64 range.
+std::vector<std::int64_t> checked_sum_kernel(const ReducePlan& p, const std::int64_t* x) {
+  std::vector<std::int64_t> acc(static_cast<std::size_t>(p.out_numel), 0);
+  auto run = detail::reduction_rows(p);
+  const std::int64_t n = run.size();
+  for (; !run.done(); run.next()) {
+    const std::int64_t in = run.pos(), o = run.offset(0);
+    for (std::int64_t j = 0; j < n; ++j) {
+      std::int64_t& a = acc[static_cast<std::size_t>(p.inner_reduced ? o : o + j)];
+      a = detail::arith<'+'>("sum", a, x[in + j]);
     }
   }
   return acc;
@@ -119,9 +142,9 @@ template <bool IsMax, class T> T row_extreme(const T* x, std::int64_t n, T init)
 
 // Extreme values; the caller has checked that no reduced axis is empty.
 template <bool IsMax, class T>
-XG_SIMD_CLONES void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
+XG_SIMD_CLONES void extreme_rows(const ReducePlan& p, const T* x, detail::StridedRows<1>& run,
+                                 T* out) {
   for (std::int64_t i = 0; i < p.out_numel; ++i) out[i] = worst_value<IsMax, T>();
-  auto run = detail::reduction_rows(p);
   const std::int64_t n = run.size();
   for (; !run.done(); run.next()) {
     const std::int64_t in = run.pos(), o = run.offset(0);
@@ -140,13 +163,15 @@ XG_SIMD_CLONES void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
   }
 }
 
+template <bool IsMax, class T> void extreme_kernel(const ReducePlan& p, const T* x, T* out) {
+  auto run = detail::reduction_rows(p);
+  extreme_rows<IsMax, T>(p, x, run, out);
+}
+
 // sum((x - center[o])^2) per output, in double; center holds one value per output.
 template <class T>
-XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x,
-                                                 const std::vector<double>& c) {
-  std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
-  double* a = acc.data();
-  auto run = detail::reduction_rows(p);
+XG_SIMD_CLONES void sq_dev_rows(const ReducePlan& p, const T* x, const std::vector<double>& c,
+                                detail::StridedRows<1>& run, double* a) {
   const std::int64_t n = run.size();
   for (; !run.done(); run.next()) {
     const std::int64_t in = run.pos(), o = run.offset(0);
@@ -166,16 +191,20 @@ XG_SIMD_CLONES std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x
       }
     }
   }
+}
+
+template <class T>
+std::vector<double> sq_dev_kernel(const ReducePlan& p, const T* x, const std::vector<double>& c) {
+  std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
+  auto run = detail::reduction_rows(p);
+  sq_dev_rows<T>(p, x, c, run, acc.data());
   return acc;
 }
 
 // sum(exp(x - shift[o])) per output, in double.
 template <class T>
-XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* x,
-                                                  const std::vector<T>& shift) {
-  std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
-  double* a = acc.data();
-  auto run = detail::reduction_rows(p);
+XG_SIMD_CLONES void sum_exp_rows(const ReducePlan& p, const T* x, const std::vector<T>& shift,
+                                 detail::StridedRows<1>& run, double* a) {
   const std::int64_t n = run.size();
   for (; !run.done(); run.next()) {
     const std::int64_t in = run.pos(), o = run.offset(0);
@@ -192,6 +221,13 @@ XG_SIMD_CLONES std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* 
       }
     }
   }
+}
+
+template <class T>
+std::vector<double> sum_exp_kernel(const ReducePlan& p, const T* x, const std::vector<T>& shift) {
+  std::vector<double> acc(static_cast<std::size_t>(p.out_numel), 0.0);
+  auto run = detail::reduction_rows(p);
+  sum_exp_rows<T>(p, x, shift, run, acc.data());
   return acc;
 }
 
@@ -399,7 +435,12 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   const ReducePlan p = detail::make_reduce_plan("sum", x.shape(), axes);
   Tensor out = detail::empty(keepdim ? p.keep_shape : p.out_shape, x.dtype());
   autograd::dispatch(x.dtype(), [&]<class T>() {
-    const auto acc = sum_kernel<T>(p, detail::ptr<T>(x));
+    std::vector<SumAcc<T>> acc;
+    if constexpr (std::is_integral_v<T>) {
+      acc = checked_sum_kernel(p, detail::ptr<T>(x));
+    } else {
+      acc = sum_kernel<T>(p, detail::ptr<T>(x));
+    }
     T* o = detail::ptr<T>(out);
     for (std::int64_t i = 0; i < p.out_numel; ++i) o[i] = static_cast<T>(acc[i]);
   });

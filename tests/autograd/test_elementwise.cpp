@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "support/check.hpp"
 
@@ -237,4 +238,42 @@ TEST_CASE("maximum, minimum and clamp propagate NaN as PyTorch") {
         clamp(tensor_i64({1, 2}), n, std::nullopt);
       },
       {"clamp", "NaN", "i64"});
+}
+
+TEST_CASE("elementwise: i64 overflow throws instead of wrapping around") {
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  const Tensor big = tensor_i64({1, max});
+  check_throws<OverflowError>(
+      [&] {
+        mul(big, tensor_i64({2, 2}));
+      },
+      {"mul: i64 overflow (9223372036854775807 * 2)"});
+  check_throws<OverflowError>([&] { (void)(big * 2.0); }, {"mul: i64 overflow"});
+  check_throws<OverflowError>([&] { add(big, tensor_i64({1})); },  // broadcast
+                              {"add: i64 overflow (9223372036854775807 + 1)"});
+  check_throws<OverflowError>(
+      [&] {
+        (void)(tensor_i64({min}, {1, 1}) - tensor_i64({0, 1}));
+      },
+      {"sub: i64 overflow (-9223372036854775808 - 1)"});
+  check_throws<OverflowError>(
+      [&] {
+        neg(tensor_i64({3, min}));
+      },
+      {"neg: i64 overflow", "-9223372036854775808"});
+  check_throws<OverflowError>(
+      [&] {
+        xg::abs(tensor_i64({min, 3}));
+      },
+      {"abs: i64 overflow", "-9223372036854775808"});
+  // Up to the limits the results stay exact.
+  CHECK(mul(tensor_i64({3037000499, -3037000499}), tensor_i64({3037000499}))
+            .to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{9223372030926249001, -9223372030926249001});
+  CHECK((tensor_i64({max - 1, min + 1}) + tensor_i64({1, -1})).to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{max, min});
+  CHECK(xg::abs(tensor_i64({min + 1})).to_vector<std::int64_t>() == std::vector<std::int64_t>{max});
+  // Floats still follow IEEE: inf, no error.
+  check_values(tensor({1e308}, {1}, {.dtype = f64}) * 10.0, {INFINITY});
 }

@@ -179,6 +179,31 @@ TEST_CASE("reduce: sum of i64 is exact i64") {
   CHECK(sum(x).to_vector<std::int64_t>() == std::vector<std::int64_t>{big + 6});
 }
 
+TEST_CASE("reduce: i64 sum overflow throws instead of wrapping around") {
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  check_throws<OverflowError>(
+      [&] {
+        sum(tensor_i64({max, 1}));
+      },
+      {"sum: i64 overflow", "9223372036854775807 + 1"});
+  check_throws<OverflowError>(
+      [&] {
+        sum(tensor_i64({-1, 2, min, -5}, {2, 2}), {0});
+      },
+      {"sum: i64 overflow"});
+  check_throws<OverflowError>(
+      [&] {
+        sum(tensor_i64({min, -1, 0, 0, 0}), {0});
+      },
+      {"sum: i64 overflow"});
+  // Partial sums may not leave the range either (as exact integer arithmetic), but a
+  // result that fits is exact.
+  CHECK(sum(tensor_i64({max, -1, 1})).to_vector<std::int64_t>() == std::vector<std::int64_t>{max});
+  CHECK(sum(tensor_i64({max, min}, {1, 2}), {1}).to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{-1});
+}
+
 TEST_CASE("reduce: sum over empty and 0-D tensors") {
   Tensor e = zeros({0, 3}, {.dtype = f64});
   Tensor s0 = sum(e, {0});

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "support/check.hpp"
@@ -82,6 +83,49 @@ TEST_CASE("tensor: to, clone, detach") {
   Tensor alias = a;  // copying the handle aliases
   alias.mutable_data<float>()[1] = 4.0f;
   CHECK(a.data<float>()[1] == 4.0f);
+}
+
+TEST_CASE("tensor: float to i64 conversions refuse NaN, inf and values out of range") {
+  check_throws<ValueError>([] { tensor({1.0, NAN}).to(i64); }, {"to: cannot convert nan to i64"});
+  check_throws<ValueError>([] { tensor({INFINITY}, {1}, {.dtype = f64}).to(i64); },
+                           {"to: cannot convert inf to i64"});
+  check_throws<ValueError>([] { tensor({-1e19}, {1}, {.dtype = f64}).to(i64); },
+                           {"to", "-1e+19", "i64"});
+  check_throws<ValueError>([] { full({2}, 1e30, {.dtype = i64}); }, {"full", "1e+30", "i64"});
+  check_throws<ValueError>([] { tensor({NAN}, {1}, {.dtype = i64}); }, {"tensor", "nan", "i64"});
+  check_throws<ValueError>([] { zeros({2}, {.dtype = i64}).fill_(-INFINITY); },
+                           {"fill_", "-inf", "i64"});
+  check_throws<ValueError>([] { (void)tensor({1e300}, {1}, {.dtype = f64}).to_vector<int>(); },
+                           {"to_vector", "1e+300"});
+  // The limits themselves: -2^63 converts, 2^63 does not.
+  CHECK(tensor({-0x1p63}, {1}, {.dtype = f64}).to(i64).to_vector<std::int64_t>()[0] ==
+        std::numeric_limits<std::int64_t>::min());
+  check_throws<ValueError>([] { tensor({0x1p63}, {1}, {.dtype = f64}).to(i64); },
+                           {"to: cannot convert 9223372036854775808 to i64"});
+  // An i64 tensor times a scalar too large for i64 computes in f32, as a fraction does.
+  CHECK((tensor_i64({2}) * 1e30).dtype() == f32);
+}
+
+TEST_CASE("tensor: arange refuses counts and i64 values it cannot hold") {
+  check_throws<ValueError>([] { arange(0, 1e30); }, {"arange", "1e+30"});
+  check_throws<ValueError>([] { arange(0, 1e30, 1e10); }, {"arange", "elements"});
+  check_throws<ValueError>([] { arange(-1e19, 0, 1e18, {.dtype = i64}); },
+                           {"arange", "-1e+19", "i64"});
+  CHECK(arange(0, 5, 1, {.dtype = i64}).to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{0, 1, 2, 3, 4});
+}
+
+TEST_CASE("tensor: a shape whose sizes multiply past 64 bits is refused even with a 0") {
+  // Its row-major strides (2^124, 2^62, 1) do not fit in i64.
+  const std::int64_t huge = std::int64_t{1} << 62;
+  check_throws<ShapeError>([&] { zeros({0, huge, huge}); }, {"(0, 4611686018427387904"});
+  check_throws<ShapeError>([&] { zeros({huge, huge, 0}); }, {"(4611686018427387904"});
+  CHECK(zeros({0, huge}).numel() == 0);  // strides (2^62, 1) fit
+  check_throws<ShapeError>(
+      [&] {
+        (void)xg::autograd::shape_numel({huge, 0, huge});
+      },
+      {"shape (4611686018427387904, 0, 4611686018427387904)"});
 }
 
 TEST_CASE("tensor: gradcheck of to() between float dtypes") {

@@ -167,6 +167,19 @@ TEST_CASE("idx: huge dimensions neither overflow nor allocate") {
   CHECK_NOTHROW(decode_idx(d, "d.idx", {.max_bytes = 16}));
 }
 
+TEST_CASE("idx: zero images of a size past 64 bits are refused, not wrapped around") {
+  // (0, 2^32-1, 2^32-1) holds no element, but 2^32-1 squared overflows an i64 (it gave
+  // "-8589934591 features").
+  const Bytes b = idx_header(0x08, {0, 0xFFFFFFFFu, 0xFFFFFFFFu});
+  check_throws<FormatError>([&] { decode_idx(b, "z.idx"); },
+                            {"z.idx: offset 4:", "(0, 4294967295, 4294967295)"});
+  xg::test::TempDir dir("zero_images");
+  const std::string images = dir.write("img", b);
+  const std::string labels = dir.write("lab", idx_u8({0}, {}));
+  check_throws<FormatError>([&] { xg::data::mnist_idx(images, labels, true); },
+                            {images + ": offset 4:", "(0, 4294967295, 4294967295)"});
+}
+
 TEST_CASE("idx: zero-sized dimensions give an empty tensor") {
   IdxArray a = decode_idx(idx_header(0x08, {0, 28, 28}), "z.idx");
   CHECK(a.shape == Shape{0, 28, 28});

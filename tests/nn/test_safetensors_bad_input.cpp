@@ -335,3 +335,12 @@ TEST_CASE("safetensors: save_tensors rejects what the format cannot hold") {
   CHECK_FALSE(fs::exists(p));  // nothing written, not even a temporary file
   CHECK(fs::is_empty(dir.path));
 }
+
+TEST_CASE("safetensors: an empty tensor whose sizes multiply past 64 bits is rejected") {
+  // (0, 2^62, 2^62) holds no element, but its row-major strides do not fit in 64 bits.
+  TempDir dir;
+  const std::string shape = "[0,4611686018427387904,4611686018427387904]";
+  expect_rejected(craft(dir, object({"\"w\":{\"dtype\":\"F32\",\"shape\":" + shape +
+                                     ",\"data_offsets\":[0,0]}"})),
+                  {"tensor \"w\"", "shape " + shape, "at byte"});
+}

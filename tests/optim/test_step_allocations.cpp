@@ -4,46 +4,17 @@
 // malloc / aligned_alloc, and the count is read around the second and later steps.
 // Under AddressSanitizer (which owns the allocation functions) the test is left out.
 #include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "optim_test_util.hpp"
 
 #ifndef __SANITIZE_ADDRESS__
 
+#include "support/replaced_allocation.hpp"
+
 namespace {
-
 std::atomic<long> g_allocations{0};
-
-void* counted_alloc(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-
-void* counted_aligned_alloc(std::size_t n, std::align_val_t align) {
-  ++g_allocations;
-  const auto a = static_cast<std::size_t>(align);
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  const std::size_t size = ((n == 0 ? 1 : n) + a - 1) / a * a;
-  if (void* p = std::aligned_alloc(a, size)) return p;
-  throw std::bad_alloc();
-}
-
 }  // namespace
 
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void on_test_allocation() { ++g_allocations; }
 
 namespace {
 

@@ -383,6 +383,26 @@ diverge)
   check "diverged run exits 3" test "$rc" -eq 3
   ;;
 
+out_of_memory)
+  # Under a 1 GB address-space limit (ulimit -v, set by the wrapper): running out of memory
+  # is one line naming what the command was doing, not a crash or "std::bad_alloc".
+  "$xgrad" train --dataset xor --samples 200 --epochs 1 --hidden 8192 --save wide.safetensors \
+    >/dev/null 2>&1
+  printf '#!/usr/bin/env bash\nulimit -v 1000000 || exit 99\nexec "%s" "$@"\n' "$xgrad" >limited
+  chmod +x limited
+  xgrad=$work/limited
+  export OPENBLAS_NUM_THREADS=1
+  # 40000 x 40000 weights: 6.4 GB.
+  expect_error "out of memory while building the model" train --dataset xor --samples 200 \
+    --hidden 40000,40000 --threads 1
+  # A batch of 40000 through 8192 hidden units: 1.3 GB of activations.
+  expect_error "out of memory while training epoch 1" train --dataset spirals --samples 50000 \
+    --hidden 8192 --batch-size 40000 --val-fraction 0 --epochs 1 --threads 1
+  # 100000 samples through 8192 hidden units in one batch: 3.3 GB.
+  expect_error "out of memory while evaluating" eval --model wide.safetensors --samples 100000 \
+    --split all --batch-size 100000 --threads 1
+  ;;
+
 *)
   echo "unknown case $case_name"
   exit 2

@@ -8,6 +8,7 @@
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"
 #include "tools/xgrad/output_files.hpp"
+#include "tools/xgrad/phase.hpp"
 #include "tools/xgrad/plots.hpp"
 #include "tools/xgrad/training_util.hpp"
 #include "xgrad/autograd/atomic_file.hpp"
@@ -39,6 +40,7 @@ int run_eval(const EvalOptions& o) {
     throw UsageError("--split must be test, train or all, got '" + o.split + "'");
   }
 
+  set_phase("loading the model");
   const nn::TensorFile file = nn::load_tensor_file(o.model);
   const ModelSpec spec = spec_from_metadata(file.metadata, o.model);
   auto model = build_model(spec);
@@ -65,6 +67,7 @@ int run_eval(const EvalOptions& o) {
   if (o.seed) data_options.seed = *o.seed;
   if (o.test_fraction) data_options.test_fraction = *o.test_fraction;
 
+  set_phase("loading the data");
   if (!o.json.empty()) check_output("--json", o.json, input_files(data_spec, o.model));
   // CSV labels are read as the model's classes (a class missing from the data shifts none).
   const LoadedData data =
@@ -81,10 +84,12 @@ int run_eval(const EvalOptions& o) {
   if (!trained.empty()) std::cout << trained << "\n";
   std::cout << "data: " << data_spec.text << ", " << o.split << " part (" << ds.size()
             << " samples)\n\n";
+  set_phase("evaluating");
   const Predictions p = predict(*model, spec, ds, o.batch_size);
   const Evaluation e = evaluate(p, spec.outputs, names);
   std::cout << format_evaluation(e) << std::flush;
 
+  set_phase("writing the report");
   if (!o.json.empty()) {
     nlohmann::json context;
     context["model"] = o.model;

@@ -16,6 +16,7 @@
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"
+#include "tools/xgrad/phase.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/ops/elementwise.hpp"
 #include "xgrad/autograd/ops/indexing.hpp"
@@ -85,6 +86,7 @@ int run_gradcheck(const GradcheckCmdOptions& o) {
   const DataSpec data_spec = parse_data_spec(o.arch.dataset);
   DataOptions data_options = o.arch.data;
   data_options.seed = o.seed;
+  set_phase("loading the data");
   const DataShape shape = data_shape(data_spec, data_options);
 
   ModelSpec spec;
@@ -95,6 +97,7 @@ int run_gradcheck(const GradcheckCmdOptions& o) {
   spec.loss = o.arch.loss;
   spec.dropout = o.arch.dropout;
   spec.normalize = o.arch.normalize == "auto" ? "per-feature" : o.arch.normalize;
+  set_phase("building the model");
   auto model = build_model(spec);
   model->to(Dtype::f64);
   model->eval();  // dropout off: the function must be deterministic
@@ -116,6 +119,7 @@ int run_gradcheck(const GradcheckCmdOptions& o) {
               "checked", "max error", "result");
   std::cout << std::flush;
 
+  set_phase("checking the gradients");
   int failures = 0;
   for (const auto& [name, p] : named) {
     Replacement r{.original = p.impl(), .start = 0, .count = p.shape()[0]};

@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <system_error>
 
 #include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/model_spec.hpp"
 #include "tools/xgrad/optimizer_factory.hpp"
+#include "tools/xgrad/phase.hpp"
 #include "tools/xgrad/training_util.hpp"
 #include "xgrad/autograd/runtime.hpp"
 
@@ -290,6 +292,11 @@ int main(int argc, char** argv) {
     std::cout << std::flush;
     std::cerr << command_name(app) << ": error: " << one_line(e.what()) << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    // The stack is unwound, so what the command held is freed and printing can allocate.
+    std::cout << std::flush;
+    std::cerr << command_name(app) << ": error: out of memory while " << current_phase() << "\n";
+    return 1;
   } catch (const TrainingDiverged& e) {
     std::cout << std::flush;
     std::cerr << command_name(app) << ": error: " << one_line(e.what()) << "\n";

@@ -16,6 +16,7 @@
 #include "tools/xgrad/model_spec.hpp"
 #include "tools/xgrad/optimizer_factory.hpp"
 #include "tools/xgrad/output_files.hpp"
+#include "tools/xgrad/phase.hpp"
 #include "tools/xgrad/plots.hpp"
 #include "tools/xgrad/progress.hpp"
 #include "tools/xgrad/training_util.hpp"
@@ -119,6 +120,7 @@ int run_train(const TrainOptions& o) {
     Tensor probe = zeros({1}, {.requires_grad = true});
     make_optimizer(o.optim, {probe});
   }
+  set_phase("loading the data");
   const LoadedData data = load_data(data_spec, data_options);
   std::cout << "data: " << data.description << "\n";
 
@@ -137,6 +139,7 @@ int run_train(const TrainOptions& o) {
     }
   }
 
+  set_phase("building the model");
   ModelSpec spec = make_spec(o.arch, data_spec, data);
   auto model = build_model(spec);
   fit_standardizer(*model, spec, fit);
@@ -166,6 +169,7 @@ int run_train(const TrainOptions& o) {
 
   // "" when saved; else why not and where the model went instead.
   auto save_checkpoint = [&](const std::string& path, const std::string& status) {
+    set_phase("saving the model");
     return save_with_fallback(path, [&](const std::string& to) {
       nn::save(*model, to,
                make_metadata(spec, data_spec, data_options, o, *opt, epochs_done, status));
@@ -173,6 +177,7 @@ int run_train(const TrainOptions& o) {
   };
 
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    set_phase("training epoch", epoch);
     model->train();
     progress.start_epoch(epoch, o.epochs, loader.size());
     EpochStats stats;
@@ -244,6 +249,7 @@ int run_train(const TrainOptions& o) {
               << ")\n";
   }
 
+  set_phase("evaluating on the test data");
   const Predictions tp = predict(*model, spec, data.test);
   const Evaluation test_eval = evaluate(tp, spec.outputs, spec.class_names);
   char scores[160];
@@ -258,6 +264,7 @@ int run_train(const TrainOptions& o) {
     if (save_failed.empty()) std::cout << "saved the model to " << o.save << "\n";
   }
   if (!o.plot.empty()) {
+    set_phase("writing the plots");
     try {
       plot_history(o.plot, history);
       plot_evaluation(o.plot, test_eval);
