@@ -45,6 +45,11 @@ struct TensorFile {
 
 // The largest header read, in bytes (the limit of the reference implementation).
 inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
+// The most tensors a file may hold, and the most dimensions all their shapes may have
+// together (an average rank of 8): a 100 MB header could otherwise describe some 10
+// million tensors, or one shape of 50 million dimensions, and take gigabytes to hold.
+inline constexpr std::uint64_t kSafetensorsMaxTensors = 1'000'000;
+inline constexpr std::uint64_t kSafetensorsMaxDims = 8'000'000;
 
 // Writes `tensors` (any mix of f32, f64 and i64; values only, no gradients) and the
 // user's `metadata` to `path`. The file is written to a temporary file in the same
