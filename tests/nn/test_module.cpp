@@ -380,6 +380,12 @@ struct Bag : Module {
   void add_buffer(const std::string& name) { register_buffer(name, zeros({1})); }
   void replace(const std::string& name, const Tensor& t) { replace_parameter(name, t); }
 };
+// prefix + i (appended rather than "p" + ..., which trips GCC 12's -Wrestrict).
+std::string numbered(const char* prefix, int i) {
+  std::string name = prefix;
+  name += std::to_string(i);
+  return name;
+}
 }  // namespace
 
 TEST_CASE("nn.module: 50000 children and parameters keep their order and names") {
@@ -423,16 +429,16 @@ TEST_CASE("nn.module: 50000 children and parameters keep their order and names")
 
   // Parameters and buffers of one module, many of them.
   Bag bag;
-  for (int i = 0; i < n; ++i) bag.add_parameter("p" + std::to_string(i));
-  for (int i = 0; i < n; ++i) bag.add_buffer("b" + std::to_string(i));
+  for (int i = 0; i < n; ++i) bag.add_parameter(numbered("p", i));
+  for (int i = 0; i < n; ++i) bag.add_buffer(numbered("b", i));
   check_throws<ValueError>([&] { bag.add_parameter("p7"); },
                            {"Bag", "parameter \"p7\" already registered"});
   check_throws<ValueError>([&] { bag.add_buffer("b7"); },
                            {"Bag", "buffer \"b7\" already registered"});
-  bag.replace("p" + std::to_string(n - 1), ones({1}));
+  bag.replace(numbered("p", n - 1), ones({1}));
   const NamedTensors bag_params = bag.named_parameters();
   REQUIRE(bag_params.size() == static_cast<std::size_t>(n));
-  CHECK(bag_params.back().first == "p" + std::to_string(n - 1));
+  CHECK(bag_params.back().first == numbered("p", n - 1));
   CHECK(bag_params.back().second.item<float>() == 1.0f);
   CHECK(bag.named_buffers().size() == static_cast<std::size_t>(n));
   check_throws<ValueError>([&] { bag.replace("nope", ones({1})); },

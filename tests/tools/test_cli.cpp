@@ -269,6 +269,12 @@ TEST_CASE("cli: eval checks the model description against the file's tensors fir
   ModelSpec per_feature = small;
   per_feature.normalize = "per-feature";  // "0.mean" would have shape (2), the file has (1)
   refused(file(per_feature, "normalize.safetensors"), {"normalize", "\"0.mean\"", "(1)", "(2)"});
+  // Integer tensors where the model has floating-point ones.
+  nn::StateDict ints = model->state_dict();
+  ints["1.bias"] = tensor_i64({0, 0, 0}, {3});
+  const std::string int_path = (dir / "ints.safetensors").string();
+  nn::save_tensors(ints, int_path, {{kModelKey, spec_to_json(small)}, {kDataKey, data}});
+  refused(int_path, {"\"1.bias\"", "floating point"});
   // The file as written evaluates.
   CHECK(run_eval({.model = file(small, "ok.safetensors")}) == 0);
   std::filesystem::remove_all(dir);

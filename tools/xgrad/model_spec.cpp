@@ -333,6 +333,11 @@ ModelSpec spec_from_model_file(const nn::TensorFile& file, const std::string& pa
       throw FormatError(where + "the file holds no tensor \"" + name + "\" (the description (" +
                         given + ") gives it shape " + shape_str(shape) + ")");
     }
+    if (!is_floating(it->second.dtype())) {
+      throw FormatError(where + "tensor \"" + name + "\" is " +
+                        std::string(dtype_name(it->second.dtype())) +
+                        "; the model's tensors are floating point");
+    }
     if (it->second.shape() != shape) {
       throw FormatError(where + "tensor \"" + name + "\" has shape " +
                         shape_str(it->second.shape()) + ", but the description (" + given +
