@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <system_error>
@@ -117,6 +118,47 @@ void read_exact(int fd, const fs::path& path, std::uint64_t offset, void* dst, s
     n -= static_cast<std::uint64_t>(r);
   }
 }
+
+// Reads a section of the file front to back, through a buffer of up to 1 MB, so that
+// 100,000 small tensors do not cost a system call each; large reads go straight to their
+// destination.
+class DataReader {
+ public:
+  DataReader(int fd, const fs::path& path, std::uint64_t offset, std::uint64_t size)
+      : fd_(fd), path_(path), offset_(offset), left_(size) {}
+
+  void read(void* dst, std::uint64_t n) {
+    auto* p = static_cast<char*>(dst);
+    while (n > 0) {
+      if (at_ == buffer_.size() && n >= kBuffer) {  // nothing buffered, and a large read
+        read_exact(fd_, path_, offset_, p, n);
+        offset_ += n;
+        left_ -= n;
+        return;
+      }
+      if (at_ == buffer_.size()) {
+        buffer_.resize(static_cast<std::size_t>(std::min(left_, kBuffer)));
+        read_exact(fd_, path_, offset_, buffer_.data(), buffer_.size());
+        offset_ += buffer_.size();
+        left_ -= buffer_.size();
+        at_ = 0;
+      }
+      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(n, buffer_.size() - at_));
+      std::memcpy(p, buffer_.data() + at_, take);
+      at_ += take;
+      p += take;
+      n -= take;
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kBuffer = std::uint64_t{1} << 20;
+  int fd_;
+  const fs::path& path_;
+  std::uint64_t offset_, left_;  // the next byte to read from the file, and how many remain
+  std::vector<char> buffer_;
+  std::size_t at_ = 0;  // the next buffered byte
+};
 
 // Thrown by the header parser; turned into a FormatError once parsing stopped.
 struct StructureError {
@@ -471,11 +513,12 @@ TensorFile load_tensor_file(const std::string& path_string) {
 
   // ---- the data: sizes are now known to add up to the file's, so allocating is safe ----
   auto crc = static_cast<std::uint32_t>(::crc32(0, nullptr, 0));
-  for (const Entry& e : entries) {
+  DataReader data(fd.get(), path, data_start, data_size);
+  for (const Entry& e : entries) {  // sorted by offset, they tile the data section
     Tensor t = xg::empty(e.shape, {.dtype = e.dtype});
     const std::uint64_t n = e.end - e.begin;
     void* dst = t.data_ptr();
-    read_exact(fd.get(), path, data_start + e.begin, dst, n);
+    data.read(dst, n);
     if (data_crc) crc = crc_update(crc, dst, n);
     out.tensors.emplace(e.name, std::move(t));
   }
