@@ -6,13 +6,12 @@
 // checks everything before it allocates or copies anything that the file asks for: the
 // header length against the file size and a 100 MB cap, the JSON (parsed in one pass,
 // rejecting duplicate keys, nesting deeper than the format has and more entries or
-// dimensions than kSafetensorsMaxTensors and kSafetensorsMaxDims),
-// every entry's dtype, shape and offsets with overflow-checked arithmetic, and that the
-// entries tile the data section exactly. (The JSON is parsed in one pass, with bounds on
-// the number of entries and dimensions: Note [parsing the header in one pass].) Only then does it
-// allocate tensors (whose total size is now bounded by the file size) and read the data into them,
-// computing the CRC32 on the way. Any failure throws FormatError with the file, the tensor and the
-// byte offset; nothing escapes half-built.
+// dimensions than kSafetensorsMaxTensors and kSafetensorsMaxDims: Note [parsing the
+// header in one pass]), every entry's dtype, shape and offsets with overflow-checked
+// arithmetic, and that the entries tile the data section exactly. Only then does it
+// allocate tensors (whose total size is now bounded by the file size) and read the data
+// into them, front to back, computing the CRC32 on the way. Any failure throws
+// FormatError with the file, the tensor and the byte offset; nothing escapes half-built.
 #include "nn/safetensors.hpp"
 
 #include <fcntl.h>
@@ -510,6 +509,7 @@ TensorFile load_tensor_file(const std::string& path_string) {
     }
   }
   const auto data_crc = recorded_crc(path, out.metadata, kDataCrcKey);
+  root = json();  // the tensors below reuse its memory (a million entries take ~500 MB)
 
   // ---- the data: sizes are now known to add up to the file's, so allocating is safe ----
   auto crc = static_cast<std::uint32_t>(::crc32(0, nullptr, 0));
