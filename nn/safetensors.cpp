@@ -170,9 +170,10 @@ struct StructureError {
 // quadratic in the number of entries: 100,000 took more than 90 s). On the way it rejects
 // duplicate keys (nlohmann would silently keep the last one), containers nested deeper
 // than the format's {name: {field: [numbers]}} (a 100 MB "[[[[..." would otherwise take
-// gigabytes), more than kSafetensorsMaxTensors entries and more than kSafetensorsMaxDims
-// dimensions in all shapes together, so that what it builds stays proportional to what
-// the format needs.
+// gigabytes), more than kSafetensorsMaxTensors entries (and metadata entries), more than
+// kSafetensorsMaxDims dimensions in all shapes together, and entries or arrays far larger
+// than the format's, so that what it builds stays within what a valid header at the limits
+// takes (a 98 MB header of one 49-million-value array took 1.9 GB).
 class HeaderParser final : public json::json_sax_t {
  public:
   explicit HeaderParser(json& root) : root_(root) {}
@@ -194,9 +195,18 @@ class HeaderParser final : public json::json_sax_t {
     if (open_.back()->contains(k)) {
       throw StructureError{"the key " + detail::quoted(k) + " appears twice in one object"};
     }
-    if (open_.size() == 1 && k != kMetadataKey && ++tensors_ > kSafetensorsMaxTensors) {
-      throw StructureError{"the header holds more than " + std::to_string(kSafetensorsMaxTensors) +
-                           " tensor entries"};
+    if (open_.size() == 1) {
+      if (k != kMetadataKey && ++tensors_ > kSafetensorsMaxTensors) {
+        throw StructureError{"the header holds more than " +
+                             std::to_string(kSafetensorsMaxTensors) + " tensor entries"};
+      }
+      entry_ = k;
+    } else if (entry_ == kMetadataKey && open_.back()->size() >= kSafetensorsMaxTensors) {
+      throw StructureError{"\"__metadata__\" holds more than " +
+                           std::to_string(kSafetensorsMaxTensors) + " entries"};
+    } else if (entry_ != kMetadataKey && open_.back()->size() > kFields) {
+      throw StructureError{"the entry of tensor " + detail::quoted(entry_) + " has more than " +
+                           std::to_string(kFields + 1) + " fields"};
     }
     key_ = std::move(k);
     return true;
@@ -240,13 +250,24 @@ class HeaderParser final : public json::json_sax_t {
       throw StructureError{"the shapes in the header have more than " +
                            std::to_string(kSafetensorsMaxDims) + " dimensions in total"};
     }
+    if (!in_shape_ && parent.size() >= kArrayValues) {
+      throw StructureError{"an array in the header (tensor " + detail::quoted(entry_) + ", " +
+                           detail::quoted(key_) + ") holds more than " +
+                           std::to_string(kArrayValues) + " values"};
+    }
     parent.push_back(std::move(v));
     return parent.back();
   }
 
+  // A tensor's entry has 3 fields (one more is read, to be named as unknown); arrays other
+  // than shapes hold 2 values (a few more are read, to be shown in the message). With these
+  // and the two limits, a header makes the reader hold no more than one at the limits does.
+  static constexpr std::size_t kFields = 3, kArrayValues = 8;
+
   json& root_;
   std::vector<json*> open_;  // the objects and arrays being filled, innermost last
   std::string key_;          // the last key read
+  std::string entry_;        // the last key of the top-level object: the tensor's name
   bool in_shape_ = false;    // filling a "shape" array
   std::uint64_t tensors_ = 0, dims_ = 0;
 };

@@ -64,12 +64,13 @@ void save_tensors(const TensorMap& tensors, const std::string& path, const Metad
 // Reads every tensor of a safetensors file (new tensors; nothing is shared with the
 // file), in time linear in the file's size. Nothing in the file is trusted: a header
 // length past the 100 MB limit or the end of the file, invalid JSON, more than
-// kSafetensorsMaxTensors tensors or kSafetensorsMaxDims dimensions, a duplicate key, an
-// unknown dtype, a negative or fractional dimension, data offsets out of order,
-// overlapping, leaving gaps, not covering the data section exactly or not matching
-// dtype x shape, or a CRC32 that does not match, all throw FormatError naming the file,
-// the tensor (where there is one) and the byte offset in the file. std::system_error when
-// the file cannot be opened or read.
+// kSafetensorsMaxTensors tensors (or metadata entries) or kSafetensorsMaxDims dimensions,
+// entries or arrays far larger than the format's, a duplicate key, an unknown dtype, a
+// negative or fractional dimension, data offsets out of order, overlapping, leaving gaps,
+// not covering the data section exactly or not matching dtype x shape, or a CRC32 that
+// does not match, all throw FormatError naming the file, the tensor (where there is one)
+// and the byte offset in the file. std::system_error when the file cannot be opened or
+// read.
 TensorMap load_tensors(const std::string& path);
 // The same, with the file's metadata.
 TensorFile load_tensor_file(const std::string& path);

@@ -323,7 +323,7 @@ TEST_CASE("safetensors: a header with 100000 entries loads, every tensor in plac
   CHECK(wrong == 0);
 }
 
-TEST_CASE("safetensors: the number of entries and of dimensions is bounded") {
+TEST_CASE("safetensors: the number of entries, of dimensions and of values is bounded") {
   TempDir dir;
   // One key more than the limit; the values do not matter, the count is checked first.
   const auto over = static_cast<std::int64_t>(xg::nn::kSafetensorsMaxTensors) + 1;
@@ -334,6 +334,22 @@ TEST_CASE("safetensors: the number of entries and of dimensions is bounded") {
   expect_rejected(
       craft(dir, many + "}"),
       {"more than " + std::to_string(xg::nn::kSafetensorsMaxTensors) + " tensor entries", at(8)});
+  // As many metadata entries, plus one.
+  std::string metadata = "{\"__metadata__\":{";
+  for (std::int64_t i = 0; i < over; ++i) {
+    metadata.append(i ? ",\"" : "\"").append(std::to_string(i)).append("\":\"\"");
+  }
+  expect_rejected(craft(dir, metadata + "}}"),
+                  {"\"__metadata__\" holds more than " +
+                       std::to_string(xg::nn::kSafetensorsMaxTensors) + " entries",
+                   at(8)});
+  // Entries and arrays far larger than the format's are cut short too.
+  expect_rejected(craft(dir, "{\"a\":{\"p\":1,\"q\":2,\"r\":3,\"s\":4,\"t\":5}}"),
+                  {"the entry of tensor \"a\" has more than 4 fields", at(8)});
+  expect_rejected(craft(dir, "{\"a\":{\"data_offsets\":[0,0,0,0,0,0,0,0,0]}}"),
+                  {"tensor \"a\", \"data_offsets\") holds more than 8 values", at(8)});
+  expect_rejected(craft(dir, "{\"__metadata__\":{\"k\":[1,2,3,4,5,6,7,8,9]}}"),
+                  {"holds more than 8 values"});
   // Shapes with more dimensions in total than the limit, spread over two tensors.
   const auto dims = static_cast<std::int64_t>(xg::nn::kSafetensorsMaxDims);
   std::string ones;
