@@ -9,7 +9,9 @@
 #include <memory>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 #include <typeinfo>
+#include <unordered_set>
 
 #include "autograd/errors.hpp"
 #include "autograd/function.hpp"
@@ -28,6 +30,9 @@ Module::Module(const Module& other)
       params_(other.params_),
       buffers_(other.buffers_),
       children_(other.children_),
+      param_index_(other.param_index_),
+      buffer_index_(other.buffer_index_),
+      child_index_(other.child_index_),
       forward_hooks_(
           std::make_shared<std::vector<std::pair<int, ForwardHook>>>(*other.forward_hooks_)),
       backward_hooks_(
@@ -174,8 +179,8 @@ void check_name(const std::string& owner, const std::string& name) {
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   check_name(type_name_, name);
   autograd::check_defined("register_parameter", t);
-  for (const auto& [n, p] : params_) {
-    if (n == name) throw ValueError(type_name_ + ": parameter \"" + name + "\" already registered");
+  if (!param_index_.emplace(name, params_.size()).second) {
+    throw ValueError(type_name_ + ": parameter \"" + name + "\" already registered");
   }
   if (!t.is_leaf()) t = t.detach();
   t.requires_grad_(requires_grad);
@@ -184,20 +189,22 @@ Tensor Module::register_parameter(const std::string& name, Tensor t, bool requir
 }
 
 void Module::replace_parameter(const std::string& name, Tensor t) {
-  for (auto& [n, p] : params_) {
-    if (n == name) {
-      if (!t.is_leaf()) t = t.detach();
-      t.requires_grad_(p.requires_grad());
-      p = t;
-      return;
-    }
+  const auto it = param_index_.find(name);
+  if (it == param_index_.end()) {
+    throw ValueError(type_name_ + ": no parameter named \"" + name + "\"");
   }
-  throw ValueError(type_name_ + ": no parameter named \"" + name + "\"");
+  Tensor& p = params_[it->second].second;
+  if (!t.is_leaf()) t = t.detach();
+  t.requires_grad_(p.requires_grad());
+  p = t;
 }
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
   check_name(type_name_, name);
   autograd::check_defined("register_buffer", t);
+  if (!buffer_index_.emplace(name, buffers_.size()).second) {
+    throw ValueError(type_name_ + ": buffer \"" + name + "\" already registered");
+  }
   buffers_.emplace_back(name, t.detach());
   return buffers_.back().second;
 }
@@ -205,8 +212,8 @@ Tensor Module::register_buffer(const std::string& name, Tensor t) {
 void Module::add_child(const std::string& name, ModulePtr m) {
   check_name(type_name_, name);
   if (!m) throw ValueError(type_name_ + ": module \"" + name + "\" is null");
-  for (const auto& [n, c] : children_) {
-    if (n == name) throw ValueError(type_name_ + ": module \"" + name + "\" already registered");
+  if (!child_index_.emplace(name, children_.size()).second) {
+    throw ValueError(type_name_ + ": module \"" + name + "\" already registered");
   }
   children_.emplace_back(name, std::move(m));
 }
@@ -337,14 +344,12 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     copies.emplace_back(dst, src);
   }
   if (strict) {
-    for (const auto& entry : state) {
-      const std::string& key = entry.first;  // not a structured binding: clang 14 cannot
-                                             // capture those in the lambda below
-      const bool known = std::any_of(targets.begin(), targets.end(),
-                                     [&](const auto& t) { return t.first == key; });
-      if (!known) {
+    std::unordered_set<std::string_view> known;
+    for (const auto& t : targets) known.insert(t.first);
+    for (const auto& [key, value] : state) {
+      if (known.count(key) == 0) {
         throw ValueError("load_state_dict: unexpected key \"" + key + "\" (shape " +
-                         shape_str(entry.second.shape()) + ") not in the model");
+                         shape_str(value.shape()) + ") not in the model");
       }
     }
   }

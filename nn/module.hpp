@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -121,7 +122,8 @@ class Module : public std::enable_shared_from_this<Module> {
  protected:
   // Registers t (made a leaf that requires grad) as a parameter; returns the handle.
   Tensor register_parameter(const std::string& name, Tensor t, bool requires_grad = true);
-  // Registers a tensor saved with the model but not trained (running statistics).
+  // Registers a tensor saved with the model but not trained (running statistics). A name
+  // registered twice throws ValueError, for parameters and buffers alike.
   Tensor register_buffer(const std::string& name, Tensor t);
   // Registers a child module; a module value is moved into a new shared_ptr.
   template <class M>
@@ -147,6 +149,9 @@ class Module : public std::enable_shared_from_this<Module> {
   NamedTensors params_;
   NamedTensors buffers_;
   std::vector<std::pair<std::string, ModulePtr>> children_;
+  // Name -> position in params_ / buffers_ / children_: duplicate checks and lookups take
+  // constant time, so a Sequential of 100,000 layers builds in linear time.
+  std::unordered_map<std::string, std::size_t> param_index_, buffer_index_, child_index_;
   std::shared_ptr<std::vector<std::pair<int, ForwardHook>>> forward_hooks_;
   std::shared_ptr<std::vector<std::pair<int, BackwardHook>>> backward_hooks_;
   int next_hook_id_ = 0;

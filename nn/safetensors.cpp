@@ -4,13 +4,14 @@
 // Note [untrusted model files]
 // A model file may be truncated, corrupted on disk or crafted. The reader therefore
 // checks everything before it allocates or copies anything that the file asks for: the
-// header length against the file size and a 100 MB cap, the JSON (parsed by nlohmann,
-// with a callback that rejects duplicate keys and nesting deeper than the format has),
-// every entry's dtype, shape and offsets with overflow-checked arithmetic, and that the
-// entries tile the data section exactly. Only then does it allocate tensors (whose total
-// size is now bounded by the file size) and read the data into them, computing the
-// CRC32 on the way. Any failure throws FormatError with the file, the tensor and the byte
-// offset; nothing escapes half-built.
+// header length against the file size and a 100 MB cap, the JSON (parsed in one pass,
+// rejecting duplicate keys, nesting deeper than the format has and more entries or
+// dimensions than kSafetensorsMaxTensors and kSafetensorsMaxDims: Note [parsing the
+// header in one pass]), every entry's dtype, shape and offsets with overflow-checked
+// arithmetic, and that the entries tile the data section exactly. Only then does it
+// allocate tensors (whose total size is now bounded by the file size) and read the data
+// into them, front to back, computing the CRC32 on the way. Any failure throws
+// FormatError with the file, the tensor and the byte offset; nothing escapes half-built.
 #include "nn/safetensors.hpp"
 
 #include <fcntl.h>
@@ -19,9 +20,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 #include <optional>
-#include <set>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -117,46 +118,172 @@ void read_exact(int fd, const fs::path& path, std::uint64_t offset, void* dst, s
   }
 }
 
-// Thrown by the parser callback; turned into a FormatError once parsing stopped.
+// Reads a section of the file front to back, through a buffer of up to 1 MB, so that
+// 100,000 small tensors do not cost a system call each; large reads go straight to their
+// destination.
+class DataReader {
+ public:
+  DataReader(int fd, const fs::path& path, std::uint64_t offset, std::uint64_t size)
+      : fd_(fd), path_(path), offset_(offset), left_(size) {}
+
+  void read(void* dst, std::uint64_t n) {
+    auto* p = static_cast<char*>(dst);
+    while (n > 0) {
+      if (at_ == buffer_.size() && n >= kBuffer) {  // nothing buffered, and a large read
+        read_exact(fd_, path_, offset_, p, n);
+        offset_ += n;
+        left_ -= n;
+        return;
+      }
+      if (at_ == buffer_.size()) {
+        buffer_.resize(static_cast<std::size_t>(std::min(left_, kBuffer)));
+        read_exact(fd_, path_, offset_, buffer_.data(), buffer_.size());
+        offset_ += buffer_.size();
+        left_ -= buffer_.size();
+        at_ = 0;
+      }
+      const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(n, buffer_.size() - at_));
+      std::memcpy(p, buffer_.data() + at_, take);
+      at_ += take;
+      p += take;
+      n -= take;
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kBuffer = std::uint64_t{1} << 20;
+  int fd_;
+  const fs::path& path_;
+  std::uint64_t offset_, left_;  // the next byte to read from the file, and how many remain
+  std::vector<char> buffer_;
+  std::size_t at_ = 0;  // the next buffered byte
+};
+
+// Thrown by the header parser; turned into a FormatError once parsing stopped.
 struct StructureError {
   std::string what;
 };
 
-// Parses the header text. The callback rejects duplicate keys (nlohmann would silently
-// keep the last one) and containers nested deeper than the format's
-// {name: {field: [numbers]}} (a 100 MB "[[[[..." would otherwise take gigabytes).
-json parse_header(const fs::path& path, const std::string& text) {
-  std::vector<std::set<std::string>> keys;  // one set per open object
-  auto callback = [&keys](int depth, json::parse_event_t event, json& value) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        if (depth > 1) throw StructureError{"objects are nested deeper than the format allows"};
-        keys.emplace_back();
-        break;
-      case json::parse_event_t::array_start:
-        if (depth > 2) throw StructureError{"arrays are nested deeper than the format allows"};
-        break;
-      case json::parse_event_t::object_end: keys.pop_back(); break;
-      case json::parse_event_t::key:
-        if (!keys.back().insert(value.get<std::string>()).second) {
-          throw StructureError{"the key " + quoted(value.get<std::string>()) +
-                               " appears twice in one object"};
-        }
-        break;
-      default: break;
-    }
+// Note [parsing the header in one pass]
+// The header is parsed by a SAX handler that builds the JSON value itself, in one pass
+// (nlohmann's callback parser rescans the enclosing object at the end of every object,
+// quadratic in the number of entries: 100,000 took more than 90 s). On the way it rejects
+// duplicate keys (nlohmann would silently keep the last one), containers nested deeper
+// than the format's {name: {field: [numbers]}} (a 100 MB "[[[[..." would otherwise take
+// gigabytes), more than kSafetensorsMaxTensors entries (and metadata entries), more than
+// kSafetensorsMaxDims dimensions in all shapes together, and entries or arrays far larger
+// than the format's, so that what it builds stays within what a valid header at the limits
+// takes (a 98 MB header of one 49-million-value array took 1.9 GB).
+class HeaderParser final : public json::json_sax_t {
+ public:
+  explicit HeaderParser(json& root) : root_(root) {}
+
+  bool null() override { return add(json(nullptr)); }
+  bool boolean(bool v) override { return add(json(v)); }
+  bool number_integer(json::number_integer_t v) override { return add(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) override { return add(json(v)); }
+  bool number_float(json::number_float_t v, const json::string_t&) override { return add(json(v)); }
+  bool string(json::string_t& v) override { return add(json(std::move(v))); }
+  bool binary(json::binary_t& v) override { return add(json(std::move(v))); }
+
+  bool start_object(std::size_t) override {
+    if (open_.size() > 1) throw StructureError{"objects are nested deeper than the format allows"};
+    open_.push_back(&add_value(json::object()));
     return true;
-  };
+  }
+  bool key(json::string_t& k) override {
+    if (open_.back()->contains(k)) {
+      throw StructureError{"the key " + detail::quoted(k) + " appears twice in one object"};
+    }
+    if (open_.size() == 1) {
+      if (k != kMetadataKey && ++tensors_ > kSafetensorsMaxTensors) {
+        throw StructureError{"the header holds more than " +
+                             std::to_string(kSafetensorsMaxTensors) + " tensor entries"};
+      }
+      entry_ = k;
+    } else if (entry_ == kMetadataKey && open_.back()->size() >= kSafetensorsMaxTensors) {
+      throw StructureError{"\"__metadata__\" holds more than " +
+                           std::to_string(kSafetensorsMaxTensors) + " entries"};
+    } else if (entry_ != kMetadataKey && open_.back()->size() > kFields) {
+      throw StructureError{"the entry of tensor " + detail::quoted(entry_) + " has more than " +
+                           std::to_string(kFields + 1) + " fields"};
+    }
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    open_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (open_.size() > 2) throw StructureError{"arrays are nested deeper than the format allows"};
+    in_shape_ = open_.size() == 2 && key_ == "shape";
+    open_.push_back(&add_value(json::array()));
+    return true;
+  }
+  bool end_array() override {
+    open_.pop_back();
+    in_shape_ = false;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    error_at = position;
+    error = e.what();
+    return false;
+  }
+
+  // Set when the text is not JSON: the position (1-based) and nlohmann's message.
+  std::size_t error_at = 0;
+  std::string error;
+
+ private:
+  bool add(json&& v) {
+    add_value(std::move(v));
+    return true;
+  }
+  json& add_value(json&& v) {
+    if (open_.empty()) return root_ = std::move(v);
+    json& parent = *open_.back();
+    if (parent.is_object()) return parent[key_] = std::move(v);
+    if (in_shape_ && ++dims_ > kSafetensorsMaxDims) {
+      throw StructureError{"the shapes in the header have more than " +
+                           std::to_string(kSafetensorsMaxDims) + " dimensions in total"};
+    }
+    if (!in_shape_ && parent.size() >= kArrayValues) {
+      throw StructureError{"an array in the header (tensor " + detail::quoted(entry_) + ", " +
+                           detail::quoted(key_) + ") holds more than " +
+                           std::to_string(kArrayValues) + " values"};
+    }
+    parent.push_back(std::move(v));
+    return parent.back();
+  }
+
+  // A tensor's entry has 3 fields (one more is read, to be named as unknown); arrays other
+  // than shapes hold 2 values (a few more are read, to be shown in the message). With these
+  // and the two limits, a header makes the reader hold no more than one at the limits does.
+  static constexpr std::size_t kFields = 3, kArrayValues = 8;
+
+  json& root_;
+  std::vector<json*> open_;  // the objects and arrays being filled, innermost last
+  std::string key_;          // the last key read
+  std::string entry_;        // the last key of the top-level object: the tensor's name
+  bool in_shape_ = false;    // filling a "shape" array
+  std::uint64_t tensors_ = 0, dims_ = 0;
+};
+
+json parse_header(const fs::path& path, const std::string& text) {
+  json root;
+  HeaderParser parser(root);
   try {
-    return json::parse(text, callback);
+    if (!json::sax_parse(text, &parser)) {
+      const std::uint64_t at = kLengthBytes + (parser.error_at > 0 ? parser.error_at - 1 : 0);
+      format_error(path, nullptr, at, "the header is not valid JSON: " + parser.error);
+    }
   } catch (const StructureError& e) {
     format_error(path, nullptr, kLengthBytes, "invalid header: " + e.what);
-  } catch (const json::parse_error& e) {
-    const std::uint64_t at = kLengthBytes + (e.byte > 0 ? e.byte - 1 : 0);
-    format_error(path, nullptr, at, std::string("the header is not valid JSON: ") + e.what());
-  } catch (const json::exception& e) {
-    format_error(path, nullptr, kLengthBytes, std::string("invalid header: ") + e.what());
   }
+  return root;
 }
 
 // One tensor's header entry, validated.
@@ -407,14 +534,16 @@ TensorFile load_tensor_file(const std::string& path_string) {
     }
   }
   const auto data_crc = recorded_crc(path, out.metadata, kDataCrcKey);
+  root = json();  // the tensors below reuse its memory (a million entries take ~500 MB)
 
   // ---- the data: sizes are now known to add up to the file's, so allocating is safe ----
   auto crc = static_cast<std::uint32_t>(::crc32(0, nullptr, 0));
-  for (const Entry& e : entries) {
+  DataReader data(fd.get(), path, data_start, data_size);
+  for (const Entry& e : entries) {  // sorted by offset, they tile the data section
     Tensor t = xg::empty(e.shape, {.dtype = e.dtype});
     const std::uint64_t n = e.end - e.begin;
     void* dst = t.data_ptr();
-    read_exact(fd.get(), path, data_start + e.begin, dst, n);
+    data.read(dst, n);
     if (data_crc) crc = crc_update(crc, dst, n);
     out.tensors.emplace(e.name, std::move(t));
   }

@@ -45,6 +45,11 @@ struct TensorFile {
 
 // The largest header read, in bytes (the limit of the reference implementation).
 inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
+// The most tensors a file may hold, and the most dimensions all their shapes may have
+// together (an average rank of 8): a 100 MB header could otherwise describe some 10
+// million tensors, or one shape of 50 million dimensions, and take gigabytes to hold.
+inline constexpr std::uint64_t kSafetensorsMaxTensors = 1'000'000;
+inline constexpr std::uint64_t kSafetensorsMaxDims = 8'000'000;
 
 // Writes `tensors` (any mix of f32, f64 and i64; values only, no gradients) and the
 // user's `metadata` to `path`, with xg::AtomicFile (autograd/atomic_file.hpp): the file
@@ -59,12 +64,15 @@ inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
 void save_tensors(const TensorMap& tensors, const std::string& path, const Metadata& metadata = {});
 
 // Reads every tensor of a safetensors file (new tensors; nothing is shared with the
-// file). Nothing in the file is trusted: a header length past the 100 MB limit or the end
-// of the file, invalid JSON, a duplicate key, an unknown dtype, a negative or fractional
-// dimension, data offsets out of order, overlapping, leaving gaps, not covering the data
-// section exactly or not matching dtype x shape, or a CRC32 that does not match, all throw
-// FormatError naming the file, the tensor (where there is one) and the byte offset in the
-// file. std::system_error when the file cannot be opened or read.
+// file), in time linear in the file's size. Nothing in the file is trusted: a header
+// length past the 100 MB limit or the end of the file, invalid JSON, more than
+// kSafetensorsMaxTensors tensors (or metadata entries) or kSafetensorsMaxDims dimensions,
+// entries or arrays far larger than the format's, a duplicate key, an unknown dtype, a
+// negative or fractional dimension, data offsets out of order, overlapping, leaving gaps,
+// not covering the data section exactly or not matching dtype x shape, or a CRC32 that
+// does not match, all throw FormatError naming the file, the tensor (where there is one)
+// and the byte offset in the file. std::system_error when the file cannot be opened or
+// read.
 TensorMap load_tensors(const std::string& path);
 // The same, with the file's metadata.
 TensorFile load_tensor_file(const std::string& path);

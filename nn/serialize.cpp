@@ -13,7 +13,10 @@ void load(Module& module, const std::string& path, bool strict) {
   // The whole file is read and verified into new tensors first; load_state_dict then
   // checks every key and shape before it copies anything. So a corrupt or mismatched
   // file leaves the model as it was.
-  const TensorFile file = load_tensor_file(path);
+  load(module, load_tensor_file(path), path, strict);
+}
+
+void load(Module& module, const TensorFile& file, const std::string& path, bool strict) {
   // Keep load_state_dict's exception type, and say which file did not fit.
   const std::string prefix = "load: \"" + path + "\" does not fit the model: ";
   try {

@@ -31,6 +31,9 @@ inline void save(const std::shared_ptr<Module>& module, const std::string& path,
 // DtypeError naming the file, the key and both shapes), and only then copies the values
 // (converted to each parameter's dtype). On any failure the model is unchanged.
 void load(Module& module, const std::string& path, bool strict = true);
+// The same for a file already read with load_tensor_file (`path` names it in messages), so
+// that a caller who needs the file's metadata first reads the file only once.
+void load(Module& module, const TensorFile& file, const std::string& path, bool strict = true);
 inline void load(const std::shared_ptr<Module>& module, const std::string& path,
                  bool strict = true) {
   load(*module, path, strict);

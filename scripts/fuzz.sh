@@ -4,11 +4,13 @@
 #   fuzz_idx          the IDX reader (data/idx.hpp), plain and gzip'd
 #   fuzz_csv          the CSV reader (data/datasets.hpp), with several option sets
 #   fuzz_safetensors  the model-file reader (nn/safetensors.hpp), with a save/load round trip
+#   fuzz_model_file   `xgrad eval`'s checks of a model file: the model description against
+#                     the tensors, the stored data options (tools/xgrad/)
 # Exits non-zero when a fuzzer finds a crash, a leak, an abort or a timeout; the input that
 # did it is kept under <build>/artifacts/ (turn it into a regression test: IDX in
 # tests/data/test_idx_fuzz_regressions.cpp, CSV in tests/data/test_csv_fuzz_regressions.cpp,
 # model files in tests/nn/, next to test_safetensors_bad_input.cpp).
-# Each runs even when another fails; the last lines sum up executions and findings.
+# All run even when one fails; the last lines sum up executions and findings.
 #
 # Usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (default 60 s each, every target)
 # Environment:
@@ -24,7 +26,7 @@ jobs="${XGRAD_JOBS:-$(nproc)}"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]} > 0)) || targets=(fuzz_idx fuzz_csv fuzz_safetensors)
+((${#targets[@]} > 0)) || targets=(fuzz_idx fuzz_csv fuzz_safetensors fuzz_model_file)
 if ! [[ "${seconds}" =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "fuzz: SECONDS must be a positive integer, got '${seconds}'" >&2
   exit 2
@@ -63,7 +65,7 @@ cmake -S "${repo_root}" -B "${build_dir}" -G Ninja \
   -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF -DXGRAD_BUILD_BENCHMARKS=OFF \
   -DXGRAD_INSTALL=OFF
 cmake --build "${build_dir}" -j "${jobs}" --target fuzz_idx fuzz_csv fuzz_safetensors \
-  fuzz_safetensors_seeds
+  fuzz_safetensors_seeds fuzz_model_file fuzz_model_file_seeds
 
 # --- seed corpora ---------------------------------------------------------------------------
 # IDX: small valid files of every kind, plain and gzip'd.
@@ -98,9 +100,14 @@ printf 'a;b;y\n1;2;0.5\n3;4;-1e3\n' >"${seeds}/regression"
 mkdir -p "${build_dir}/seeds_safetensors" "${build_dir}/corpus_safetensors"
 rm -f "${build_dir}"/seeds_safetensors/*
 "${build_dir}/tests/nn/fuzz/fuzz_safetensors_seeds" "${build_dir}/seeds_safetensors"
+# Model files as `xgrad train --save` writes them.
+mkdir -p "${build_dir}/seeds_model_file" "${build_dir}/corpus_model_file"
+rm -f "${build_dir}"/seeds_model_file/*
+"${build_dir}/tests/tools/fuzz/fuzz_model_file_seeds" "${build_dir}/seeds_model_file"
 
 # --- run -----------------------------------------------------------------------------------
-declare -A dirs=([fuzz_idx]=tests/data/fuzz [fuzz_csv]=tests/data/fuzz [fuzz_safetensors]=tests/nn/fuzz)
+declare -A dirs=([fuzz_idx]=tests/data/fuzz [fuzz_csv]=tests/data/fuzz
+  [fuzz_safetensors]=tests/nn/fuzz [fuzz_model_file]=tests/tools/fuzz)
 summary=()
 failed=0
 for target in "${targets[@]}"; do

@@ -372,6 +372,79 @@ TEST_CASE("nn.Sequential: bad indices and types") {
   check_throws<ValueError>([&] { model.push_back("0", ReLU()); }, {"already registered"});
 }
 
+namespace {
+// A module whose parameters and buffers are registered from outside.
+struct Bag : Module {
+  Bag() : Module("Bag") {}
+  void add_parameter(const std::string& name) { register_parameter(name, zeros({1})); }
+  void add_buffer(const std::string& name) { register_buffer(name, zeros({1})); }
+  void replace(const std::string& name, const Tensor& t) { replace_parameter(name, t); }
+};
+// prefix + i (appended rather than "p" + ..., which trips GCC 12's -Wrestrict).
+std::string numbered(const char* prefix, int i) {
+  std::string name = prefix;
+  name += std::to_string(i);
+  return name;
+}
+}  // namespace
+
+TEST_CASE("nn.module: 50000 children and parameters keep their order and names") {
+  // Registration, walking, state_dict and load_state_dict are linear in the number of
+  // modules (the time is in benchmarks/README.md); this checks what they produce.
+  const int n = 50'000;
+  Sequential model;
+  for (int i = 0; i < n; ++i) model.push_back(Linear(1, 1));
+  REQUIRE(model.size() == n);
+  const auto& children = model.named_children();
+  int misnamed = 0;
+  for (int i = 0; i < n; ++i)
+    misnamed += children[static_cast<std::size_t>(i)].first != std::to_string(i);
+  CHECK(misnamed == 0);
+  check_throws<ValueError>(
+      [&] { model.push_back(std::to_string(n - 1), ReLU()); },
+      {"Sequential", "module \"" + std::to_string(n - 1) + "\" already registered"});
+  check_throws<ValueError>([&] { model.push_back("0", ReLU()); },
+                           {"module \"0\" already registered"});
+  CHECK(model.size() == n);  // the rejected modules were not added
+  model.push_back("tail", ReLU());
+  CHECK(model.named_children().back().first == "tail");
+
+  const NamedTensors params = model.named_parameters();
+  REQUIRE(params.size() == 2 * static_cast<std::size_t>(n));
+  CHECK(params[0].first == "0.weight");
+  CHECK(params[1].first == "0.bias");
+  CHECK(params[2 * n - 1].first == std::to_string(n - 1) + ".bias");
+
+  // load_state_dict by name: every value lands in its own layer.
+  StateDict state = model.state_dict();
+  REQUIRE(state.size() == 2 * static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) state[std::to_string(i) + ".bias"] = full({1}, double(i));
+  model.load_state_dict(state);
+  int wrong = 0;
+  for (int i = 0; i < n; ++i) wrong += model.at<Linear>(i)->bias.item<float>() != float(i);
+  CHECK(wrong == 0);
+  state["extra.weight"] = zeros({1});
+  check_throws<ValueError>([&] { model.load_state_dict(state); },
+                           {"unexpected key \"extra.weight\""});
+
+  // Parameters and buffers of one module, many of them.
+  Bag bag;
+  for (int i = 0; i < n; ++i) bag.add_parameter(numbered("p", i));
+  for (int i = 0; i < n; ++i) bag.add_buffer(numbered("b", i));
+  check_throws<ValueError>([&] { bag.add_parameter("p7"); },
+                           {"Bag", "parameter \"p7\" already registered"});
+  check_throws<ValueError>([&] { bag.add_buffer("b7"); },
+                           {"Bag", "buffer \"b7\" already registered"});
+  bag.replace(numbered("p", n - 1), ones({1}));
+  const NamedTensors bag_params = bag.named_parameters();
+  REQUIRE(bag_params.size() == static_cast<std::size_t>(n));
+  CHECK(bag_params.back().first == numbered("p", n - 1));
+  CHECK(bag_params.back().second.item<float>() == 1.0f);
+  CHECK(bag.named_buffers().size() == static_cast<std::size_t>(n));
+  check_throws<ValueError>([&] { bag.replace("nope", ones({1})); },
+                           {"no parameter named \"nope\""});
+}
+
 TEST_CASE("nn.ModuleList: holds modules and registers their parameters") {
   struct Stack : Module {
     std::shared_ptr<ModuleList> blocks;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nn/serialize_util.hpp"
+#include "support/many_tensors.hpp"
 
 namespace fs = std::filesystem;
 using xg::test::TempDir;
@@ -300,6 +301,63 @@ TEST_CASE("safetensors: valid files from other writers are accepted") {
   // A file holding no tensors at all.
   CHECK(xg::nn::load_tensors(craft(dir, "{}")).empty());
   CHECK(xg::nn::load_tensors(craft(dir, "{\"__metadata__\":{}}     ")).empty());
+}
+
+TEST_CASE("safetensors: a header with 100000 entries loads, every tensor in place") {
+  // Parsing is linear in the header (benchmarks/safetensors_load.cpp times it); this
+  // checks the result.
+  TempDir dir;
+  const std::int64_t n = 100'000;
+  const fs::path p = dir.path / "many.safetensors";
+  xg::test::write_file(p, xg::test::many_tensors_file(n));
+  const xg::nn::TensorMap tensors = xg::nn::load_tensors(p);
+  REQUIRE(tensors.size() == static_cast<std::size_t>(n));
+  std::int64_t wrong = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto it = tensors.find(xg::test::many_tensors_name(i));
+    if (it == tensors.end() || it->second.shape() != xg::Shape{1} ||
+        it->second.item<float>() != static_cast<float>(i)) {
+      ++wrong;
+    }
+  }
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("safetensors: the number of entries, of dimensions and of values is bounded") {
+  TempDir dir;
+  // One key more than the limit; the values do not matter, the count is checked first.
+  const auto over = static_cast<std::int64_t>(xg::nn::kSafetensorsMaxTensors) + 1;
+  std::string many = "{";
+  for (std::int64_t i = 0; i < over; ++i) {
+    many.append(i ? ",\"" : "\"").append(std::to_string(i)).append("\":0");
+  }
+  expect_rejected(
+      craft(dir, many + "}"),
+      {"more than " + std::to_string(xg::nn::kSafetensorsMaxTensors) + " tensor entries", at(8)});
+  // As many metadata entries, plus one.
+  std::string metadata = "{\"__metadata__\":{";
+  for (std::int64_t i = 0; i < over; ++i) {
+    metadata.append(i ? ",\"" : "\"").append(std::to_string(i)).append("\":\"\"");
+  }
+  expect_rejected(craft(dir, metadata + "}}"),
+                  {"\"__metadata__\" holds more than " +
+                       std::to_string(xg::nn::kSafetensorsMaxTensors) + " entries",
+                   at(8)});
+  // Entries and arrays far larger than the format's are cut short too.
+  expect_rejected(craft(dir, "{\"a\":{\"p\":1,\"q\":2,\"r\":3,\"s\":4,\"t\":5}}"),
+                  {"the entry of tensor \"a\" has more than 4 fields", at(8)});
+  expect_rejected(craft(dir, "{\"a\":{\"data_offsets\":[0,0,0,0,0,0,0,0,0]}}"),
+                  {"tensor \"a\", \"data_offsets\") holds more than 8 values", at(8)});
+  expect_rejected(craft(dir, "{\"__metadata__\":{\"k\":[1,2,3,4,5,6,7,8,9]}}"),
+                  {"holds more than 8 values"});
+  // Shapes with more dimensions in total than the limit, spread over two tensors.
+  const auto dims = static_cast<std::int64_t>(xg::nn::kSafetensorsMaxDims);
+  std::string ones;
+  for (std::int64_t i = 0; i < dims / 2 + 1; ++i) ones += i ? ",1" : "1";
+  const std::string shape = "{\"shape\":[" + ones + "]}";
+  const std::string two = object({"\"a\":" + shape, "\"b\":" + shape});
+  expect_rejected(craft(dir, two),
+                  {"more than " + std::to_string(dims) + " dimensions in total", at(8)});
 }
 
 TEST_CASE("safetensors: save_tensors rejects what the format cannot hold") {

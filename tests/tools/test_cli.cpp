@@ -3,12 +3,16 @@
 // the evaluation. The program itself is tested end to end by cli_test.sh.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "support/check.hpp"
+#include "tools/xgrad/commands.hpp"
 #include "tools/xgrad/data_source.hpp"
 #include "tools/xgrad/evaluation.hpp"
 #include "tools/xgrad/model_spec.hpp"
@@ -17,6 +21,7 @@
 #include "tools/xgrad/training_util.hpp"
 #include "xgrad/autograd/random.hpp"
 #include "xgrad/nn/linear.hpp"
+#include "xgrad/nn/serialize.hpp"
 
 using namespace xg;
 using namespace xg::cli;
@@ -200,6 +205,79 @@ TEST_CASE("cli: generated data loads with a test split and stores its options") 
   test::check_throws<ValueError>([&] { load_data(parse_data_spec("xor"), {.test_fraction = 1.0}); },
                                  {"--test-fraction"});
   (void)opt;
+}
+
+TEST_CASE("cli: stored data options are bounded before any data is generated") {
+  DataSpec spec;
+  DataOptions opt;
+  const auto stored = [](const std::string& dataset, const std::string& samples,
+                         const std::string& centers, const std::string& fraction) {
+    return R"({"dataset":")" + dataset + R"(","samples":)" + samples + R"(,"centers":)" + centers +
+           R"(,"test_fraction":)" + fraction + R"(,"seed":0})";
+  };
+  test::check_throws<FormatError>(
+      [&] { data_from_json(stored("xor", "10000000000", "3", "0.2"), "m.safetensors", spec, opt); },
+      {"m.safetensors", "xgrad.data", "samples", "10000000000"});
+  test::check_throws<FormatError>(
+      [&] { data_from_json(stored("xor", "2", "3", "0.2"), "m.safetensors", spec, opt); },
+      {"m.safetensors", "xgrad.data", "samples", "2"});
+  test::check_throws<FormatError>(
+      [&] { data_from_json(stored("blobs", "100", "1000000000", "0.2"), "m", spec, opt); },
+      {"m:", "xgrad.data", "centers", "1000000000"});
+  test::check_throws<FormatError>(
+      [&] { data_from_json(stored("blobs", "100", "3", "7"), "m", spec, opt); },
+      {"m:", "xgrad.data", "test_fraction", "7"});
+  // The same bounds for the command-line options.
+  test::check_throws<ValueError>(
+      [] { load_data(parse_data_spec("xor"), {.samples = 10'000'000'000}); }, {"--samples"});
+  test::check_throws<ValueError>(
+      [] { load_data(parse_data_spec("blobs"), {.samples = 100, .centers = 1'000'000'000}); },
+      {"--centers"});
+}
+
+TEST_CASE("cli: eval checks the model description against the file's tensors first") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("xgrad-cli-eval-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const ModelSpec small{.inputs = 2, .hidden = {3}, .outputs = 2};
+  const auto model = build_model(small);
+  const std::string data = data_to_json(parse_data_spec("xor"), {.samples = 40});
+  // The small model's tensors under the metadata of another spec.
+  const auto file = [&](const ModelSpec& claimed, const std::string& name) {
+    const std::string path = (dir / name).string();
+    nn::save(*model, path, {{kModelKey, spec_to_json(claimed)}, {kDataKey, data}});
+    return path;
+  };
+  const auto refused = [](const std::string& path, std::vector<std::string> fragments) {
+    fragments.push_back(path);
+    fragments.push_back(kModelKey);
+    test::check_throws<FormatError>([&] { run_eval({.model = path}); }, fragments);
+  };
+  ModelSpec huge = small;
+  huge.hidden = {1 << 24};  // 2^24 x 2^24 weights, were they built
+  huge.outputs = 1 << 24;
+  refused(file(huge, "huge.safetensors"), {"hidden[0]", "16777216", "\"1.weight\"", "(3, 2)"});
+  ModelSpec wide = small;
+  wide.inputs = 1'000'000'000;
+  refused(file(wide, "wide.safetensors"), {"inputs", "1000000000", "\"1.weight\""});
+  ModelSpec deep = small;
+  deep.hidden = std::vector<std::int64_t>(100'000, 3);  // 100001 Linear layers
+  refused(file(deep, "deep.safetensors"), {"hidden", "100000", "6 tensors", "200004"});
+  ModelSpec shallow = small;
+  shallow.hidden = {};
+  refused(file(shallow, "shallow.safetensors"), {"hidden", "6 tensors", "4"});
+  ModelSpec per_feature = small;
+  per_feature.normalize = "per-feature";  // "0.mean" would have shape (2), the file has (1)
+  refused(file(per_feature, "normalize.safetensors"), {"normalize", "\"0.mean\"", "(1)", "(2)"});
+  // Integer tensors where the model has floating-point ones.
+  nn::StateDict ints = model->state_dict();
+  ints["1.bias"] = tensor_i64({0, 0, 0}, {3});
+  const std::string int_path = (dir / "ints.safetensors").string();
+  nn::save_tensors(ints, int_path, {{kModelKey, spec_to_json(small)}, {kDataKey, data}});
+  refused(int_path, {"\"1.bias\"", "floating point"});
+  // The file as written evaluates.
+  CHECK(run_eval({.model = file(small, "ok.safetensors")}) == 0);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("cli: format_duration, format_rate, format_bar") {

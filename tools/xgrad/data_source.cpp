@@ -125,6 +125,23 @@ DataSpec parse_data_spec(const std::string& text) {
   return spec;
 }
 
+namespace {
+
+// "samples must be in [4, 10000000], got 2" when a generated set's count is out of bounds
+// (centers only when they count), else "".
+std::string count_problem(const DataOptions& opt, bool centers) {
+  const auto in = [](const char* name, std::int64_t v, std::int64_t lo, std::int64_t hi) {
+    if (v >= lo && v <= hi) return std::string();
+    return std::string(name) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+           "], got " + std::to_string(v);
+  };
+  std::string problem = in("samples", opt.samples, 4, kMaxSamples);
+  if (problem.empty() && centers) problem = in("centers", opt.centers, 2, kMaxCenters);
+  return problem;
+}
+
+}  // namespace
+
 LoadedData load_data(const DataSpec& spec, const DataOptions& opt,
                      const std::optional<ModelClasses>& classes) {
   if (!(opt.test_fraction > 0.0 && opt.test_fraction < 1.0)) {
@@ -171,8 +188,8 @@ LoadedData load_data(const DataSpec& spec, const DataOptions& opt,
       split_off(first);
     }
   } else if (spec.generated()) {
-    if (opt.samples < 4) {
-      throw ValueError("--samples must be >= 4, got " + std::to_string(opt.samples));
+    if (const std::string problem = count_problem(opt, spec.kind == "blobs"); !problem.empty()) {
+      throw ValueError("--" + problem);
     }
     const double noise = opt.noise.value_or(default_noise(spec.kind));
     if (!(noise >= 0.0) || !std::isfinite(noise)) {
@@ -183,13 +200,7 @@ LoadedData load_data(const DataSpec& spec, const DataOptions& opt,
     if (spec.kind == "spirals") all = data::make_spirals(opt.samples, noise, opt.seed);
     if (spec.kind == "circles") all = data::make_circles(opt.samples, noise, 0.5, opt.seed);
     if (spec.kind == "moons") all = data::make_moons(opt.samples, noise, opt.seed);
-    if (spec.kind == "blobs") {
-      if (opt.centers < 2 || opt.centers > data::kMaxClasses) {
-        throw ValueError("--centers must be in [2, " + std::to_string(data::kMaxClasses) +
-                         "] (one class each), got " + std::to_string(opt.centers));
-      }
-      all = data::make_blobs(opt.samples, opt.centers, noise, opt.seed);
-    }
+    if (spec.kind == "blobs") all = data::make_blobs(opt.samples, opt.centers, noise, opt.seed);
     split_off(all);
   } else {
     throw ValueError("unknown data set kind '" + spec.kind + "'");
@@ -251,6 +262,13 @@ void data_from_json(const std::string& text, const std::string& source, DataSpec
     options.centers = j.at("centers").get<std::int64_t>();
     options.test_fraction = j.at("test_fraction").get<double>();
     options.seed = j.at("seed").get<std::uint64_t>();
+    // Bounded before anything is generated: the file is not trusted to ask for gigabytes.
+    if (const std::string problem = count_problem(options, true); !problem.empty()) {
+      throw ValueError(problem);
+    }
+    if (!(options.test_fraction > 0.0 && options.test_fraction < 1.0)) {
+      throw ValueError("test_fraction must be in (0, 1), got " + num(options.test_fraction));
+    }
   } catch (const json::exception& e) {
     throw FormatError(source + ": invalid data description in metadata '" + kDataKey +
                       "': " + e.what());

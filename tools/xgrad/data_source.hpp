@@ -40,10 +40,15 @@ DataSpec parse_data_spec(const std::string& text);
 // The accepted forms, for --help.
 std::string data_spec_help();
 
+// Bounds on the generated sets' options (10 million points take 80 MB of features),
+// checked by load_data for the command line and by data_from_json for a model file.
+inline constexpr std::int64_t kMaxSamples = 10'000'000;
+inline constexpr std::int64_t kMaxCenters = 1'000;
+
 struct DataOptions {
-  std::int64_t samples = 1000;       // generated sets: points in total
+  std::int64_t samples = 1000;       // generated sets: points in total, 4..kMaxSamples
   std::optional<double> noise = {};  // generated sets: noise (blobs: cluster std)
-  std::int64_t centers = 3;          // blobs: clusters (= classes)
+  std::int64_t centers = 3;          // blobs: clusters (= classes), 2..kMaxCenters
   double test_fraction = 0.2;        // sets without their own test part
   std::uint64_t seed = 0;            // points and splits
 };
@@ -68,8 +73,8 @@ struct ModelClasses {
 // indices) and the test file is read with them, so a label the training file lacks is a
 // FormatError naming the test file, line and label. Given a model's classes (xgrad eval),
 // every file is read with those instead, and num_classes is their count.
-// Throws ValueError when the options do not fit (samples < 4, a fraction outside (0, 1),
-// labels that are not class indices, --centers outside [2, data::kMaxClasses]).
+// Throws ValueError when the options do not fit (samples or centers out of bounds, a
+// fraction outside (0, 1), labels that are not class indices).
 LoadedData load_data(const DataSpec& spec, const DataOptions& options,
                      const std::optional<ModelClasses>& classes = std::nullopt);
 
@@ -83,7 +88,8 @@ DataShape data_shape(const DataSpec& spec, const DataOptions& options);
 // The data spec and options as JSON text (stored in a model file) and back.
 inline constexpr const char* kDataKey = "xgrad.data";
 std::string data_to_json(const DataSpec& spec, const DataOptions& options);
-// Throws FormatError naming `source` when the text is not what data_to_json writes.
+// Throws FormatError naming `source` when the text is not what data_to_json writes or
+// holds options out of bounds (the field and its value named).
 void data_from_json(const std::string& json, const std::string& source, DataSpec& spec,
                     DataOptions& options);
 

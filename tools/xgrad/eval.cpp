@@ -1,5 +1,6 @@
-// `xgrad eval`: rebuild a model from its file's metadata, run it over a data set and
-// print the classification report (optionally as JSON and as charts).
+// `xgrad eval`: rebuild a model from its file's metadata (checked against its tensors),
+// run it over a data set and print the classification report (optionally as JSON and as
+// charts).
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -41,10 +42,11 @@ int run_eval(const EvalOptions& o) {
   }
 
   set_phase("loading the model");
+  // The file is read once; nothing is built before its description fits its tensors.
   const nn::TensorFile file = nn::load_tensor_file(o.model);
-  const ModelSpec spec = spec_from_metadata(file.metadata, o.model);
+  const ModelSpec spec = spec_from_model_file(file, o.model);
   auto model = build_model(spec);
-  nn::load(*model, o.model);
+  nn::load(*model, file, o.model);
 
   DataSpec data_spec;
   DataOptions data_options;

@@ -83,12 +83,12 @@ std::string join(const std::vector<std::string>& names, const char* sep) {
 
 void add_arch_options(CLI::App* app, ArchOptions& a) {
   app->add_option("--dataset", a.dataset, "The data: " + data_spec_help())->capture_default_str();
-  app->add_option("--samples", a.data.samples, "Generated sets: number of points")
+  app->add_option("--samples", a.data.samples, "Generated sets: number of points (4 to 10^7)")
       ->capture_default_str();
   add_optional(app, "--noise", a.data.noise,
                "Generated sets: noise std (blobs: cluster std; default 0.1 xor/moons, 0.05 "
                "spirals/circles, 1 blobs)");
-  app->add_option("--centers", a.data.centers, "blobs: number of clusters (classes)")
+  app->add_option("--centers", a.data.centers, "blobs: number of clusters (classes, 2 to 1000)")
       ->capture_default_str();
   app->add_option("--test-fraction", a.data.test_fraction,
                   "Share held out for testing, for data without a test set of its own")

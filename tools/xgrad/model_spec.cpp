@@ -206,20 +206,64 @@ void Standardize::set(const Tensor& mean, const Tensor& scale) {
   scale_.copy_(scale.to(scale_.dtype()));
 }
 
+namespace {
+
+// One layer of the model a spec builds, in order.
+struct Layer {
+  enum class Kind { standardize, linear, activation, dropout, log_softmax } kind;
+  // standardize: size = in = out; linear: in and out features.
+  std::int64_t in = 0, out = 0;
+  // The spec's fields that give in and out, for messages: "inputs", "hidden[0]", ...
+  // (standardize: "normalize" and, per feature, "inputs")
+  std::string in_field, out_field;
+};
+
+// The layout of model_spec.hpp, which build_model builds and spec_from_model_file checks.
+std::vector<Layer> layers_of(const ModelSpec& spec) {
+  using Kind = Layer::Kind;
+  std::vector<Layer> out;
+  if (spec.normalize == "per-feature") {
+    out.push_back({Kind::standardize, spec.inputs, spec.inputs, "inputs", "normalize"});
+  } else {
+    out.push_back({Kind::standardize, 1, 1, "", "normalize"});
+  }
+  std::int64_t prev = spec.inputs;
+  std::string prev_field = "inputs";
+  for (std::size_t i = 0; i < spec.hidden.size(); ++i) {
+    std::string field = "hidden[" + std::to_string(i) + "]";
+    out.push_back({Kind::linear, prev, spec.hidden[i], prev_field, field});
+    out.push_back({Kind::activation, 0, 0, "", ""});
+    if (spec.dropout > 0) out.push_back({Kind::dropout, 0, 0, "", ""});
+    prev = spec.hidden[i];
+    prev_field = std::move(field);
+  }
+  out.push_back({Kind::linear, prev, spec.outputs, prev_field, "outputs"});
+  if (spec.loss == "nll") out.push_back({Kind::log_softmax, 0, 0, "", ""});
+  return out;
+}
+
+// The value of a spec field named in a message: "\"hidden[0]\": 256".
+std::string field_value(const ModelSpec& spec, const std::string& field, std::int64_t value) {
+  if (field == "normalize") return "\"normalize\": \"" + spec.normalize + '"';
+  return '"' + field + "\": " + std::to_string(value);
+}
+
+}  // namespace
+
 std::shared_ptr<nn::Sequential> build_model(const ModelSpec& spec) {
   spec.validate();
   auto model = std::make_shared<nn::Sequential>();
-  const std::int64_t norm_size = spec.normalize == "per-feature" ? spec.inputs : 1;
-  model->push_back(Standardize(zeros({norm_size}), ones({norm_size})));
-  std::int64_t prev = spec.inputs;
-  for (auto h : spec.hidden) {
-    model->push_back(nn::Linear(prev, h));
-    model->push_back(make_activation(spec.activation));
-    if (spec.dropout > 0) model->push_back(nn::Dropout(spec.dropout));
-    prev = h;
+  for (const Layer& layer : layers_of(spec)) {
+    switch (layer.kind) {
+      case Layer::Kind::standardize:
+        model->push_back(Standardize(zeros({layer.out}), ones({layer.out})));
+        break;
+      case Layer::Kind::linear: model->push_back(nn::Linear(layer.in, layer.out)); break;
+      case Layer::Kind::activation: model->push_back(make_activation(spec.activation)); break;
+      case Layer::Kind::dropout: model->push_back(nn::Dropout(spec.dropout)); break;
+      case Layer::Kind::log_softmax: model->push_back(nn::LogSoftmax(1)); break;
+    }
   }
-  model->push_back(nn::Linear(prev, spec.outputs));
-  if (spec.loss == "nll") model->push_back(nn::LogSoftmax(1));
   return model;
 }
 
@@ -273,6 +317,54 @@ ModelSpec spec_from_metadata(const nn::Metadata& metadata, const std::string& pa
                       std::string(kModelKey) + "'); was it saved by `xgrad train --save`?");
   }
   return spec_from_json(it->second, path);
+}
+
+ModelSpec spec_from_model_file(const nn::TensorFile& file, const std::string& path) {
+  const ModelSpec spec = spec_from_metadata(file.metadata, path);
+  const std::string where = path + ": the model description in metadata '" + kModelKey +
+                            "' does not fit the file's tensors: ";
+  // Count first: the layer list is only made for a spec that the tensors can back.
+  // Two tensors per layer: Standardize's mean and scale, each Linear's weight and bias.
+  const std::size_t tensors = 2 + 2 * (spec.hidden.size() + 1);
+  if (file.tensors.size() != tensors) {
+    throw FormatError(where + "\"hidden\" lists " + std::to_string(spec.hidden.size()) +
+                      " hidden layers, so the model has " + std::to_string(tensors) +
+                      " tensors, but the file holds " + std::to_string(file.tensors.size()) +
+                      " tensors");
+  }
+  const auto check = [&](const std::string& name, const Shape& shape, const std::string& given) {
+    const auto it = file.tensors.find(name);
+    if (it == file.tensors.end()) {
+      throw FormatError(where + "the file holds no tensor \"" + name + "\" (the description (" +
+                        given + ") gives it shape " + shape_str(shape) + ")");
+    }
+    if (!is_floating(it->second.dtype())) {
+      throw FormatError(where + "tensor \"" + name + "\" is " +
+                        std::string(dtype_name(it->second.dtype())) +
+                        "; the model's tensors are floating point");
+    }
+    if (it->second.shape() != shape) {
+      throw FormatError(where + "tensor \"" + name + "\" has shape " +
+                        shape_str(it->second.shape()) + ", but the description (" + given +
+                        ") gives " + shape_str(shape));
+    }
+  };
+  const std::vector<Layer> layers = layers_of(spec);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    const std::string prefix = std::to_string(i) + '.';
+    const std::string out = field_value(spec, l.out_field, l.out);
+    const std::string both =
+        l.in_field.empty() ? out : out + ", " + field_value(spec, l.in_field, l.in);
+    if (l.kind == Layer::Kind::standardize) {
+      check(prefix + "mean", {l.out}, both);
+      check(prefix + "scale", {l.out}, both);
+    } else if (l.kind == Layer::Kind::linear) {
+      check(prefix + "weight", {l.out, l.in}, both);
+      check(prefix + "bias", {l.out}, out);
+    }
+  }
+  return spec;
 }
 
 }  // namespace xg::cli

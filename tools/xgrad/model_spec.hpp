@@ -90,5 +90,11 @@ ModelSpec spec_from_json(const std::string& json, const std::string& source);
 // The spec stored in a model file's metadata; FormatError naming the file when the file
 // was not written by `xgrad train` (no kModelKey) or the spec is invalid.
 ModelSpec spec_from_metadata(const nn::Metadata& metadata, const std::string& path);
+// The spec of a model file read by nn::load_tensor_file, checked against the file's
+// tensors before anything is built: the file must hold exactly the tensors build_model
+// would make (as many, by name, each of the shape the spec gives). So every size in the
+// spec is backed by the file's data, and a small file cannot ask for gigabytes. Throws
+// FormatError naming the file, the metadata fields and the tensor that disagree.
+ModelSpec spec_from_model_file(const nn::TensorFile& file, const std::string& path);
 
 }  // namespace xg::cli

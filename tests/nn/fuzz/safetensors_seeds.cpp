@@ -1,12 +1,15 @@
 // Writes the seed corpus of fuzz_safetensors into the directory given as the only
 // argument: files saved by xgrad (with their CRCs) and files as other tools write them
 // (no xgrad metadata, so no CRC stops a mutation early), with every dtype, a 0-D and an
-// empty tensor, and metadata. Run by scripts/fuzz.sh before the fuzzer.
+// empty tensor, and metadata; and a file of 100,000 tensors (a 7 MB header, which the
+// reader parses in linear time; mutations see its first -max_len bytes). Run by
+// scripts/fuzz.sh before the fuzzer.
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "tests/support/many_tensors.hpp"
 #include "xgrad/autograd/tensor.hpp"
 #include "xgrad/nn/safetensors.hpp"
 
@@ -60,5 +63,7 @@ int main(int argc, char** argv) {
   write_foreign(dir + "/foreign_bf16.safetensors",  // a dtype xgrad does not read
                 R"({"h":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})",
                 std::string("\x80\x3f\x00\x40", 4));
+  std::ofstream(dir + "/foreign_100k.safetensors", std::ios::binary)
+      << xg::test::many_tensors_file(100'000);
   return 0;
 }
