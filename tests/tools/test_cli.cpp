@@ -254,9 +254,11 @@ TEST_CASE("cli: eval checks the model description against the file's tensors fir
     test::check_throws<FormatError>([&] { run_eval({.model = path}); }, fragments);
   };
   ModelSpec huge = small;
-  huge.hidden = {1 << 24};  // 2^24 x 2^24 weights, were they built
-  huge.outputs = 1 << 24;
+  huge.hidden = {1 << 24};  // 2^24 x 2 weights, were they built
   refused(file(huge, "huge.safetensors"), {"hidden[0]", "16777216", "\"1.weight\"", "(3, 2)"});
+  ModelSpec classes = small;
+  classes.outputs = 1 << 24;  // beyond the class bound, before any tensor is looked at
+  refused(file(classes, "classes.safetensors"), {"16777216 classes", "at most 1000"});
   ModelSpec wide = small;
   wide.inputs = 1'000'000'000;
   refused(file(wide, "wide.safetensors"), {"inputs", "1000000000", "\"1.weight\""});
