@@ -1,4 +1,4 @@
-// Dropout, Flatten and Identity.
+// Dropout, Flatten, Unflatten and Identity.
 #include "nn/layers.hpp"
 
 #include "autograd/function.hpp"
@@ -53,6 +53,27 @@ Tensor Flatten::forward(const Tensor& input) { return flatten(input, start_axis,
 
 std::string Flatten::extra_repr() const {
   return "start_axis=" + std::to_string(start_axis) + ", end_axis=" + std::to_string(end_axis);
+}
+
+Unflatten::Unflatten(std::int64_t ax, Shape s) : Module("Unflatten"), axis(ax), sizes(std::move(s)) {
+  if (sizes.empty()) throw ValueError("Unflatten: unflattened_size must not be empty");
+}
+
+Tensor Unflatten::forward(const Tensor& input) {
+  xg::autograd::check_defined("Unflatten", input);
+  const std::int64_t a = xg::autograd::normalize_axis("Unflatten", axis, input.shape());
+  Shape shape(input.shape().begin(), input.shape().begin() + a);
+  shape.insert(shape.end(), sizes.begin(), sizes.end());
+  shape.insert(shape.end(), input.shape().begin() + a + 1, input.shape().end());
+  return reshape(input, shape);
+}
+
+std::string Unflatten::extra_repr() const {
+  std::string s = "dim=" + std::to_string(axis) + ", unflattened_size=(";
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    s += (i ? ", " : "") + std::to_string(sizes[i]);
+  }
+  return s + (sizes.size() == 1 ? ",)" : ")");
 }
 
 Tensor Identity::forward(const Tensor& input) { return input; }

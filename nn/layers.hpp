@@ -1,5 +1,6 @@
-// Parameter-free layers that are not activations: Dropout, Flatten and Identity, as
-// PyTorch's nn.Dropout, nn.Flatten and nn.Identity, and the functional form of dropout.
+// Parameter-free layers that are not activations: Dropout, Flatten, Unflatten and
+// Identity, as PyTorch's nn.Dropout, nn.Flatten, nn.Unflatten and nn.Identity, and the
+// functional form of dropout.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,20 @@ class Flatten : public Module {
   std::string extra_repr() const override;  // "start_axis=1, end_axis=-1"
   std::int64_t start_axis;
   std::int64_t end_axis;
+};
+
+// Splits axis `axis` (negative counts from the end) into `sizes`, whose product must be
+// that axis's size (one entry may be -1, inferred): Unflatten(1, {2, 3}) turns (N, 6)
+// into (N, 2, 3), as PyTorch's nn.Unflatten(dim, unflattened_size). ShapeError names the
+// shapes when they do not fit.
+class Unflatten : public Module {
+ public:
+  Unflatten(std::int64_t axis, Shape sizes);
+  using Module::forward;
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;  // "dim=1, unflattened_size=(2, 3)"
+  std::int64_t axis;
+  Shape sizes;
 };
 
 // Returns its input unchanged (the same tensor handle). A placeholder in a Sequential.
