@@ -591,6 +591,7 @@ Tensor conv_nd(const char* op, int spatial, const Tensor& input, const Tensor& w
   const Shape& ws = w.shape();
   const std::int64_t channels = xs[1], out = ws[0];
   if (ws[2] < 1 || ws[3] < 1) throw ShapeError(o + ": weight " + w_s + " has an empty kernel");
+  if (out < 1) throw ShapeError(o + ": weight " + w_s + " has no output channels");
   if (out % groups != 0) {
     throw ShapeError(o + ": weight " + w_s + " has " + std::to_string(out) +
                      " output channels, not divisible by groups " + std::to_string(groups));

@@ -775,6 +775,21 @@ TEST_CASE("conv_transpose2d: values match PyTorch") {
   check_values(y, kConvtUnbatchedDil, kTol);
 }
 
+TEST_CASE("conv ops: an empty batch gives empty results and gradients") {
+  // Shapes as PyTorch 1.13 gives them.
+  const Tensor x = xg::zeros({0, 3, 5, 5}, {.dtype = f64, .requires_grad = true});
+  const Tensor w = xg::zeros({4, 3, 3, 3}, {.dtype = f64, .requires_grad = true});
+  const Tensor wt = xg::zeros({3, 2, 3, 3}, {.dtype = f64, .requires_grad = true});
+  const Tensor y = conv2d(x, w);
+  CHECK(y.shape() == Shape{0, 4, 3, 3});
+  const Tensor yt = conv_transpose2d(x, wt);
+  CHECK(yt.shape() == Shape{0, 2, 7, 7});
+  (y.sum() + yt.sum()).backward();
+  check_values(w.grad(), std::vector<double>(108, 0.0), 0);
+  check_values(wt.grad(), std::vector<double>(54, 0.0), 0);
+  CHECK(x.grad().shape() == x.shape());
+}
+
 TEST_CASE("conv ops: gradcheck over inputs, weights and biases") {
   manual_seed(3);
   check_gradcheck(
@@ -896,6 +911,16 @@ TEST_CASE("conv ops: bad input is a typed error naming the op and the shapes") {
         conv2d(x, ww({4, 3, 3}));
       },
       {"conv2d", "4-D weight", "(4, 3, 3)"});
+  check_throws<ShapeError>(
+      [&] {
+        conv2d(x, ww({0, 3, 3, 3}));
+      },
+      {"conv2d: weight (0, 3, 3, 3) has no output channels"});
+  check_throws<ShapeError>(
+      [&] {
+        conv2d(x, ww({4, 3, 0, 3}));
+      },
+      {"conv2d: weight (4, 3, 0, 3) has an empty kernel"});
   check_throws<ShapeError>(
       [&] {
         conv2d(wx({1, 3, 2, 2}), w);
