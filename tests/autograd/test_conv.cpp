@@ -773,6 +773,13 @@ TEST_CASE("conv_transpose2d: values match PyTorch") {
   y = conv_transpose2d(wx({2, 2, 2}), ww({2, 3, 2, 2}), {}, {.output_padding = 1, .dilation = 2});
   CHECK(y.shape() == Shape{3, 5, 5});
   check_values(y, kConvtUnbatchedDil, kTol);
+  // 1x1, stride 1, no padding (the plain-GEMM path): out[n, o] = sum_c x[n, c] w[c, o] + b[o].
+  const Tensor x1 = wx({2, 3, 2, 3}), w1 = ww({3, 4, 1, 1}), b1 = wb({4});
+  const Tensor expected =
+      matmul(transpose(reshape(w1, {3, 4}), 0, 1), reshape(x1, {2, 3, 6})) + reshape(b1, {4, 1});
+  y = conv_transpose2d(x1, w1, b1);
+  CHECK(y.shape() == Shape{2, 4, 2, 3});
+  check_values(y, expected.to_vector<double>(), 1e-12);
 }
 
 TEST_CASE("conv ops: an empty batch gives empty results and gradients") {
@@ -841,6 +848,8 @@ TEST_CASE("conv ops: gradcheck over inputs, weights and biases") {
         return conv_transpose2d(v[0], v[1], {}, {.output_padding = 1, .dilation = 2});
       },
       {rand_f64({2, 2, 3}), rand_f64({2, 3, 2, 2})});
+  check_gradcheck([](auto& v) { return conv_transpose2d(v[0], v[1], v[2]); },
+                  {rand_f64({2, 3, 2, 3}), rand_f64({3, 4, 1, 1}), rand_f64({4})});
 }
 
 TEST_CASE("conv ops: gradgradcheck") {
