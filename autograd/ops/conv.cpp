@@ -208,19 +208,10 @@ std::int64_t positions(std::int64_t n, std::int64_t k, std::int64_t s, std::int6
 
 Window make_window(std::int64_t c, std::int64_t h, std::int64_t w, Size2 k, Size2 s, Size2 p,
                    Size2 d) {
-  return {c,
-          h,
-          w,
-          k.h,
-          k.w,
-          s.h,
-          s.w,
-          p.h,
-          p.w,
-          d.h,
-          d.w,
-          positions(h, k.h, s.h, p.h, d.h),
-          positions(w, k.w, s.w, p.w, d.w)};
+  Window g{c, h, w, k.h, k.w, s.h, s.w, p.h, p.w, d.h, d.w};
+  g.oh = positions(h, k.h, s.h, p.h, d.h);
+  g.ow = positions(w, k.w, s.w, p.w, d.w);
+  return g;
 }
 
 // The window positions o in [0, count) with 0 <= o s + off < n: [lo, hi).
@@ -263,9 +254,8 @@ template <class T> void im2col(const T* img, const Window& g, T* cols) {
       std::fill(out, out + g.ow, T(0));
       return;
     }
-    const T* in = img + src + x_off;
     std::fill(out, out + lo, T(0));
-    for (std::int64_t ox = lo; ox < hi; ++ox) out[ox] = in[ox * g.sw];
+    for (std::int64_t ox = lo; ox < hi; ++ox) out[ox] = img[src + x_off + ox * g.sw];
     std::fill(out + hi, out + g.ow, T(0));
   });
 }
@@ -277,8 +267,7 @@ template <class T> void col2im(const T* cols, const Window& g, T* img) {
                             std::int64_t x_off) {
     if (src < 0) return;
     const T* in = cols + r;
-    T* out = img + src + x_off;
-    for (std::int64_t ox = lo; ox < hi; ++ox) out[ox * g.sw] += in[ox];
+    for (std::int64_t ox = lo; ox < hi; ++ox) img[src + x_off + ox * g.sw] += in[ox];
   });
 }
 
@@ -396,8 +385,9 @@ void weight_kernel(const T* x, const T* g, const Conv& cv, std::int64_t n, T* dw
 
 // ---- the same three with differentiable ops (create_graph) ---------------------------------
 
+// (N, X, L) as (N, groups, X / groups, L).
 Tensor grouped(const Tensor& t, std::int64_t n, std::int64_t groups) {
-  return reshape(t, {n, groups, -1, t.shape().back()});
+  return reshape(t, {n, groups, t.shape()[1] / groups, t.shape()[2]});
 }
 Tensor weight_matrices(const Tensor& w, const Conv& cv) {
   return reshape(w, {cv.groups, cv.out_g(), cv.rows_g()});
