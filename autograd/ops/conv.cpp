@@ -47,6 +47,17 @@ namespace {
 using autograd::shape_numel;
 using detail::ptr;
 
+// Sizes computed from user-given paddings, strides and dilations are computed wide, so that
+// no product or sum overflows, and refused beyond the largest tensor size.
+using Wide = __int128;
+
+std::int64_t bounded(const std::string& op, const char* what, Wide v) {
+  if (v > detail::kMaxNumel || v < -detail::kMaxNumel) {
+    throw ShapeError(op + ": the " + what + " exceeds the largest tensor size (2^46 elements)");
+  }
+  return static_cast<std::int64_t>(v);
+}
+
 std::string pair_str(std::int64_t a, std::int64_t b) {
   return "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
 }
@@ -147,7 +158,7 @@ PadMapPtr make_pad_map(const Shape& shape, const std::vector<std::int64_t>& pads
     const std::size_t j = static_cast<std::size_t>(2 * (nd - 1 - d));  // this dim's pair
     const std::int64_t n = shape[static_cast<std::size_t>(d)];
     const std::int64_t before = pads[j], after = pads[j + 1];
-    const std::int64_t out_n = n + before + after;
+    const std::int64_t out_n = bounded("pad", "padded size", Wide{n} + before + after);
     const std::string dim =
         " of dimension " + std::to_string(d) + " (size " + std::to_string(n) + ")";
     if (out_n < 0) throw ShapeError(what() + ": padding" + dim + " gives a negative size");
@@ -203,7 +214,7 @@ struct Window {
 // Positions along one dimension: (n + 2 p - span) / s + 1 for span = d (k - 1) + 1 <= n + 2p.
 std::int64_t positions(std::int64_t n, std::int64_t k, std::int64_t s, std::int64_t p,
                        std::int64_t d) {
-  return (n + 2 * p - d * (k - 1) - 1) / s + 1;
+  return static_cast<std::int64_t>((Wide{n} + Wide{2} * p - Wide{d} * (k - 1) - 1) / s + 1);
 }
 
 Window make_window(std::int64_t c, std::int64_t h, std::int64_t w, Size2 k, Size2 s, Size2 p,
@@ -538,7 +549,14 @@ void check_blas_size(const char* op, std::int64_t v) {
   }
 }
 
+// The window's rows and blocks (products of sizes each bounded) fit a tensor.
+void check_window_sizes(const std::string& op, const Window& g) {
+  bounded(op, "number of sliding blocks", Wide{g.oh} * g.ow);
+  bounded(op, "size of a block", Wide{g.c} * g.kh * g.kw);
+}
+
 void check_conv_blas(const char* op, const Conv& cv) {
+  check_window_sizes(op, cv.win);
   check_blas_size(op, cv.win.rows());
   check_blas_size(op, cv.win.cols());
   check_blas_size(op, cv.out);
@@ -615,8 +633,10 @@ Tensor conv_nd(const char* op, int spatial, const Tensor& input, const Tensor& w
     throw ValueError(o + ": padding must be numbers, \"same\" or \"valid\", got \"" + padding.mode +
                      "\"");
   }
-  const Size2 padded(xs[2] + 2 * pad.h + extra.h, xs[3] + 2 * pad.w + extra.w);
-  const Size2 span(dilation.h * (ws[2] - 1) + 1, dilation.w * (ws[3] - 1) + 1);
+  const Size2 padded(bounded(o, "padded input size", Wide{xs[2]} + Wide{2} * pad.h + extra.h),
+                     bounded(o, "padded input size", Wide{xs[3]} + Wide{2} * pad.w + extra.w));
+  const Size2 span(bounded(o, "kernel span", Wide{dilation.h} * (ws[2] - 1) + 1),
+                   bounded(o, "kernel span", Wide{dilation.w} * (ws[3] - 1) + 1));
   if (span.h > padded.h || span.w > padded.w) {
     const Size2 k(ws[2], ws[3]);
     throw ShapeError(o + ": kernel " + dims_str(k, spatial) + " with dilation " +
@@ -648,8 +668,10 @@ void check_fold_window(const char* op, Size2 kernel, const FoldOptions& opt) {
 // The window of unfold / fold over an h x w image, or ShapeError when it has no position.
 Window fold_window(const char* op, std::int64_t c, Size2 size, Size2 k, const FoldOptions& opt,
                    const Shape& shape) {
-  const Size2 padded(size.h + 2 * opt.padding.h, size.w + 2 * opt.padding.w);
-  const Size2 span(opt.dilation.h * (k.h - 1) + 1, opt.dilation.w * (k.w - 1) + 1);
+  const Size2 padded(bounded(op, "padded size", Wide{size.h} + Wide{2} * opt.padding.h),
+                     bounded(op, "padded size", Wide{size.w} + Wide{2} * opt.padding.w));
+  const Size2 span(bounded(op, "kernel span", Wide{opt.dilation.h} * (k.h - 1) + 1),
+                   bounded(op, "kernel span", Wide{opt.dilation.w} * (k.w - 1) + 1));
   if (span.h > padded.h || span.w > padded.w) {
     throw ShapeError(std::string(op) + ": input " + shape_str(shape) + ": kernel " +
                      pair_str(k.h, k.w) + " with dilation " +
@@ -657,7 +679,9 @@ Window fold_window(const char* op, std::int64_t c, Size2 size, Size2 k, const Fo
                      pair_str(span.h, span.w) + ", larger than the padded image " +
                      pair_str(padded.h, padded.w) + ": no sliding block fits");
   }
-  return make_window(c, size.h, size.w, k, opt.stride, opt.padding, opt.dilation);
+  const Window g = make_window(c, size.h, size.w, k, opt.stride, opt.padding, opt.dilation);
+  check_window_sizes(op, g);
+  return g;
 }
 
 }  // namespace
@@ -767,8 +791,16 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
   }
   const std::int64_t out_channels = ws[1] * groups;
   check_bias(op, bias, out_channels);
-  const Size2 out_size((xs[2] - 1) * s.h - 2 * p.h + d.h * (ws[2] - 1) + op_.h + 1,
-                       (xs[3] - 1) * s.w - 2 * p.w + d.w * (ws[3] - 1) + op_.w + 1);
+  const auto out_dim = [&](std::int64_t n, std::int64_t st, std::int64_t pa, std::int64_t di,
+                           std::int64_t k, std::int64_t extra) {
+    return bounded(o, "output size",
+                   Wide{n - 1} * st - Wide{2} * pa + Wide{di} * (k - 1) + extra + 1);
+  };
+  const Size2 out_size(out_dim(xs[2], s.h, p.h, d.h, ws[2], op_.h),
+                       out_dim(xs[3], s.w, p.w, d.w, ws[3], op_.w));
+  // The window's arithmetic (Window) stays within the padded output.
+  bounded(o, "padded output size", Wide{out_size.h} + Wide{2} * p.h);
+  bounded(o, "padded output size", Wide{out_size.w} + Wide{2} * p.w);
   if (out_size.h < 1 || out_size.w < 1) {
     throw ShapeError(o + ": input " + in_s + ", weight " + w_s + ": the output size " +
                      pair_str(out_size.h, out_size.w) + " is not positive");

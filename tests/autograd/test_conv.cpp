@@ -1039,6 +1039,33 @@ TEST_CASE("conv ops: bad input is a typed error naming the op and the shapes") {
   check_throws<ShapeError>([&] { pad(wx({1, 1, 3, 4}), {-2, -3}); }, {"pad", "negative size"});
 }
 
+TEST_CASE("conv ops: huge paddings, strides and dilations are a ShapeError, not an overflow") {
+  const std::int64_t huge = std::int64_t{1} << 62;
+  const Tensor x = wx({1, 1, 4, 4}), w = ww({1, 1, 3, 3});
+  check_throws<ShapeError>([&] { conv2d(x, w, {}, {.padding = huge}); },
+                           {"conv2d", "padded input size", "largest tensor size"});
+  check_throws<ShapeError>(
+      [&] {
+        conv2d(x, w, {}, {.padding = {1, 1}, .dilation = huge});
+      },
+      {"conv2d", "kernel span"});
+  check_throws<ShapeError>([&] { conv_transpose2d(x, w, {}, {.stride = huge}); },
+                           {"conv_transpose2d", "output size", "largest tensor size"});
+  check_throws<ShapeError>(
+      [&] { conv_transpose2d(x, w, {}, {.stride = 2, .padding = huge, .dilation = huge}); },
+      {"conv_transpose2d", "output size"});
+  check_throws<ShapeError>([&] { pad(x, {huge, huge}); }, {"pad", "padded size"});
+  check_throws<ShapeError>([&] { unfold(x, 1, {.padding = huge}); }, {"unfold", "padded size"});
+  check_throws<ShapeError>([&] { unfold(x, 1, {.padding = std::int64_t{1} << 40}); },
+                           {"unfold", "number of sliding blocks"});
+  check_throws<ShapeError>([&] { fold(wx({1, 1, 4}), {huge, huge}, 1); }, {"fold", "padded size"});
+  check_throws<ShapeError>(
+      [&] {
+        fold(wx({1, 1, 4}), std::int64_t{1} << 40, 1);
+      },
+      {"fold", "number of sliding blocks"});
+}
+
 TEST_CASE("conv ops: f32 agrees with f64, and 1 and 2 threads give the same bits") {
   const int threads = get_num_threads();
   const auto run = [](Dtype dt) {
