@@ -688,6 +688,10 @@ Window fold_window(const char* op, std::int64_t c, Size2 size, Size2 k, const Fo
 
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, PadMode mode, double value) {
   autograd::check_defined("pad", x);
+  if (mode != PadMode::constant && value != 0.0) {
+    throw ValueError(std::string("pad: padding mode ") + mode_name(mode) +
+                     " does not take a value (got " + std::to_string(value) + ")");
+  }
   return pad_gather(x, make_pad_map(x.shape(), pads, mode), value);
 }
 

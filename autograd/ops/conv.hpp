@@ -21,7 +21,8 @@ enum class PadMode { constant, reflect, replicate };
 // reflect (mirror without repeating the edge) and replicate (repeat the edge) pad the
 // last 1, 2 or 3 dimensions of an input with 1 or 2 more dimensions (2-D or 3-D input for
 // 1 padded dimension, 3-D or 4-D for 2, 4-D or 5-D for 3); reflect needs every pad
-// smaller than the size it pads. ShapeError names the shape, the pads and the dimension.
+// smaller than the size it pads, and `value` is 0 for them (ValueError otherwise).
+// ShapeError names the shape, the pads and the dimension.
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pad, PadMode mode = PadMode::constant,
            double value = 0.0);
 

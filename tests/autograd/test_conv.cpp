@@ -1037,6 +1037,11 @@ TEST_CASE("conv ops: bad input is a typed error naming the op and the shapes") {
       },
       {"pad", "2-D or 3-D"});
   check_throws<ShapeError>([&] { pad(wx({1, 1, 3, 4}), {-2, -3}); }, {"pad", "negative size"});
+  check_throws<ValueError>(
+      [&] {
+        pad(wx({1, 2, 3}), {1, 1}, PadMode::reflect, 1.0);
+      },
+      {"pad: padding mode reflect does not take a value"});
 }
 
 TEST_CASE("conv ops: huge paddings, strides and dilations are a ShapeError, not an overflow") {
