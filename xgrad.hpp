@@ -15,6 +15,7 @@
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/ops/activation.hpp"
 #include "xgrad/autograd/ops/compare.hpp"
+#include "xgrad/autograd/ops/conv.hpp"
 #include "xgrad/autograd/ops/elementwise.hpp"
 #include "xgrad/autograd/ops/indexing.hpp"
 #include "xgrad/autograd/ops/linalg.hpp"

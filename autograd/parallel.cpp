@@ -14,9 +14,7 @@
 namespace xg::detail {
 namespace {
 
-// Chunks start on multiples of this many elements (a cache line of f64, four of f32), so
-// that two threads never write the same cache line.
-constexpr std::int64_t kChunkAlign = 64;
+constexpr std::int64_t kChunkAlign = kParallelChunkAlign;
 
 thread_local bool in_pool_chunk = false;
 

@@ -1,6 +1,7 @@
 // Internal: one-time set-up of the BLAS back end. Not installed; users never include this.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,14 @@ std::string preferred_blas_kernel(std::string_view current, CpuFeatures cpu);
 // and changes nothing when the BLAS is not a dynamic-arch OpenBLAS. Not safe while other
 // threads run BLAS routines.
 std::string reload_blas_kernel(const std::string& name);
+
+// c (m x n, row-major, contiguous) = op(a) @ op(b) + beta * c, where a is stored m x k
+// (k x m when ta) and b k x n (n x k when tb), both contiguous; beta is 0 or 1. Takes
+// GEMV for a single row or column, and handles empty sizes. ValueError naming `op` when a
+// size exceeds BLAS's int. (ops/linalg.cpp)
+void gemm(const char* op, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k,
+          const float* a, const float* b, float beta, float* c);
+void gemm(const char* op, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k,
+          const double* a, const double* b, double beta, double* c);
 
 }  // namespace xg::detail

@@ -16,6 +16,9 @@
 namespace xg::detail {
 
 inline constexpr std::int64_t kParallelMinElements = std::int64_t{1} << 18;
+// Chunks start on multiples of this many elements (a cache line of f64, four of f32), so
+// that two threads never write the same cache line.
+inline constexpr std::int64_t kParallelChunkAlign = 64;
 
 // Runs fn(ctx, begin, end) over chunks covering [0, n), one per thread (parallel_for has
 // already sent small loops to the caller alone). fn must not throw. A call from inside a
@@ -35,6 +38,31 @@ template <class F> void parallel_for(std::int64_t n, F&& body) {
         (*static_cast<Body*>(ctx))(begin, end);
       },
       const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+}  // namespace xg::detail
+
+namespace xg::detail {
+
+// body(begin, end) over [0, n) items that are each worth a thread of their own (a sample
+// of a convolution: a GEMM): no minimum number of elements, and chunks of whole items, cut as
+// parallel_run cuts n * kParallelChunkAlign elements (so the split depends only on n and
+// the thread count). body must not throw.
+template <class F> void parallel_for_items(std::int64_t n, F&& body) {
+  if (n < 2) {
+    body(std::int64_t{0}, n);
+    return;
+  }
+  auto chunk = [&body](std::int64_t begin, std::int64_t end) {
+    body(begin / kParallelChunkAlign, end / kParallelChunkAlign);
+  };
+  using Chunk = decltype(chunk);
+  parallel_run(
+      n * kParallelChunkAlign,
+      [](void* ctx, std::int64_t begin, std::int64_t end) {
+        (*static_cast<Chunk*>(ctx))(begin, end);
+      },
+      &chunk);
 }
 
 }  // namespace xg::detail

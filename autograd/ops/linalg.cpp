@@ -260,6 +260,15 @@ Operand matmul_operand(const Shape& s, bool left) {
 
 }  // namespace
 
+void detail::gemm(const char* op, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                  const float* a, const float* b, float beta, float* c) {
+  xg::gemm(op, ta, tb, m, n, k, a, b, beta, c);
+}
+void detail::gemm(const char* op, bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                  const double* a, const double* b, double beta, double* c) {
+  xg::gemm(op, ta, tb, m, n, k, a, b, beta, c);
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b) {
   autograd::check_defined("matmul", a);
   autograd::check_defined("matmul", b);
