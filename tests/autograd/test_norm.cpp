@@ -168,6 +168,23 @@ TEST_CASE("batch_norm: gradcheck and gradgradcheck, training and evaluation") {
   }
 }
 
+TEST_CASE("batch_norm: the backward recorded for create_graph gives the fused backward's values") {
+  const Tensor rm = uniform({3}, -0.5, 0.5, {.dtype = f64});
+  const Tensor rv = uniform({3}, 0.5, 1.5, {.dtype = f64});
+  for (bool training : {true, false}) {
+    INFO("training " << training);
+    Tensor x = rand_f64({4, 3, 2}), w = rand_f64({3}), b = rand_f64({3});
+    const Tensor c = uniform({4, 3, 2}, -1.0, 1.0, {.dtype = f64});
+    const auto loss = [&] { return sum(batch_norm(x, rm, rv, w, b, training) * c); };
+    const tensor_list fused = grad({loss()}, {x, w, b});
+    const tensor_list composed = grad({loss()}, {x, w, b}, {.create_graph = true});
+    for (std::size_t i = 0; i < 3; ++i) {
+      INFO("input " << i);
+      check_values(composed[i], fused[i].to_vector<double>(), 1e-12);
+    }
+  }
+}
+
 TEST_CASE("batch_norm: bad input") {
   Tensor x = zeros({4, 3, 5});
   Tensor c3 = ones({3}), c4 = ones({4});
