@@ -219,7 +219,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     std::vector<double> var(static_cast<std::size_t>(l.c));
     batch_stats<T>(ptr<T>(x), l, eps, ptr<T>(a), ptr<T>(b), var.data());
     normalize<T>(ptr<T>(x), ptr<T>(out), l, ptr<T>(a), ptr<T>(b), w, bi);
-    // The running statistics, in place and without a graph (copy_ bumps their version).
+    // The running statistics, in place and without a graph (copy_ bumps their version);
+    // an empty batch leaves them, as PyTorch.
+    if (l.count() == 0) return;
     const double n = static_cast<double>(l.count());
     NoGradGuard no_grad;
     if (running_mean.defined()) {

@@ -89,6 +89,20 @@ void set_out(Planes& p, const Tensor& x, std::int64_t out_h, std::int64_t out_w)
   p.out_shape[p.out_shape.size() - 1] = out_w;
 }
 
+// Checks an output size asked for (adaptive pooling, upsampling): positive, and an output
+// of x's leading sizes and (h, w) no larger than a tensor may be.
+void check_output_size(const char* op, const char* what, const Tensor& x, PoolSize2d size) {
+  Shape out = x.shape();
+  out[out.size() - 2] = size.h;
+  out[out.size() - 1] = size.w;
+  if (size.h <= 0 || size.w <= 0 || !autograd::valid_shape(out) ||
+      autograd::shape_numel(out) > detail::kMaxNumel) {
+    throw ValueError(std::string(op) + ": " + what + " must be greater than zero, and the output " +
+                     "no larger than 2^46 elements, got " + size_str(size, false) +
+                     " for input of shape " + shape_str(x.shape()));
+  }
+}
+
 // PyTorch's pooling_output_shape along one axis.
 std::int64_t pooled_size(std::int64_t in, std::int64_t k, std::int64_t pad, std::int64_t stride,
                          std::int64_t dilation, bool ceil_mode) {
@@ -99,6 +113,8 @@ std::int64_t pooled_size(std::int64_t in, std::int64_t k, std::int64_t pad, std:
   if (ceil_mode && (out - 1) * stride >= in + pad) --out;
   return out;
 }
+
+inline constexpr std::int64_t kMaxPoolArg = 2147483647;
 
 // The checks and output size common to the max and average pools.
 struct PoolArgs {
@@ -114,6 +130,16 @@ Planes check_pool(const char* op, const Tensor& x, const PoolArgs& a, bool one_d
                        size_str(s, one_d));
     }
   };
+  // PyTorch keeps these in 32-bit ints ("integer out of range"); the bound also keeps the
+  // output size arithmetic below from overflowing.
+  for (const auto& [what, v] :
+       {std::pair{"kernel_size", a.kernel}, std::pair{"stride", a.stride},
+        std::pair{"padding", a.padding}, std::pair{"dilation", a.dilation}}) {
+    if (v.h > kMaxPoolArg || v.w > kMaxPoolArg) {
+      throw ValueError(std::string(op) + ": " + what + " " + size_str(v, one_d) +
+                       " is out of range (at most 2147483647)");
+    }
+  }
   positive("kernel_size", a.kernel);
   positive("stride", a.stride);
   positive("dilation", a.dilation);
@@ -401,10 +427,7 @@ Tensor upsample_nearest(const char* op, const Tensor& x, PoolSize2d size,
     throw ShapeError(std::string(op) + ": expected a non-empty 4-D (N, C, H, W) input, got shape " +
                      shape_str(x.shape()));
   }
-  if (size.h <= 0 || size.w <= 0) {
-    throw ValueError(std::string(op) + ": output size must be greater than zero, got " +
-                     size_str(size, false) + " for input of shape " + shape_str(x.shape()));
-  }
+  check_output_size(op, "output size", x, size);
   auto m = std::make_shared<WindowMap>();
   m->in_h = x.shape()[2];
   m->in_w = x.shape()[3];
@@ -432,14 +455,13 @@ Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options) {
 Tensor adaptive_avg_pool2d(const Tensor& x, PoolSize2d output_size) {
   const char* op = "adaptive_avg_pool2d";
   const Planes p = check_planes(op, x, false);
-  if (output_size.h <= 0 || output_size.w <= 0) {
-    throw ValueError(std::string(op) + ": output_size must be greater than zero, got " +
-                     size_str(output_size, false) + " for input of shape " + shape_str(x.shape()));
-  }
+  check_output_size(op, "output_size", x, output_size);
   const auto axis = [](std::int64_t in, std::int64_t out) {
     AxisWindows a;
     for (std::int64_t i = 0; i < out; ++i) {
-      const std::int64_t b = i * in / out, e = ((i + 1) * in + out - 1) / out;
+      // in 128 bits: (i + 1) * in may exceed 2^63
+      const auto b = static_cast<std::int64_t>(static_cast<__int128>(i) * in / out);
+      const auto e = static_cast<std::int64_t>((static_cast<__int128>(i + 1) * in + out - 1) / out);
       a.push(b, e, e - b);
     }
     return a;

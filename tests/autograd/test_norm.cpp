@@ -221,6 +221,11 @@ TEST_CASE("batch_norm: bad input") {
         batch_norm(zeros({2, 3}, {.dtype = i64}), c3, c3);
       },
       {"batch_norm", "i64"});
+  // an empty batch: empty output, running statistics unchanged (as PyTorch)
+  Tensor rm = zeros({3}), rv = ones({3});
+  CHECK(batch_norm(zeros({0, 3}), rm, rv, Tensor(), Tensor(), true).shape() == Shape{0, 3});
+  check_values(rm, {0, 0, 0}, 0);
+  check_values(rv, {1, 1, 1}, 0);
   // the (1, 3) input is fine in evaluation
   CHECK(batch_norm(zeros({1, 3}), c3, c3).shape() == Shape{1, 3});
 }

@@ -362,6 +362,23 @@ TEST_CASE("pooling: bad input names the op and the shapes") {
         max_pool2d(x4, {.kernel_size = {0, 2}});
       },
       {"max_pool2d", "kernel_size", "(0, 2)"});
+  check_throws<ValueError>(
+      [&] {
+        max_pool2d(x4, {.kernel_size = {2, 2147483648}});
+      },
+      {"max_pool2d", "kernel_size (2, 2147483648)", "out of range"});
+  check_throws<ValueError>(
+      [&] {
+        avg_pool1d(zeros({2, 5}), {.kernel_size = 2, .stride = std::int64_t{1} << 62});
+      },
+      {"avg_pool1d", "stride 4611686018427387904", "out of range"});
+  check_throws<ValueError>(
+      [&] {
+        adaptive_avg_pool2d(x4, {std::int64_t{1} << 40, 1 << 20});
+      },
+      {"adaptive_avg_pool2d", "2^46", "(1, 2, 4, 4)"});
+  check_throws<ValueError>([&] { interpolate(x4, {.scale_factor = {1e300}}); },
+                           {"interpolate", "scale_factor"});
   check_throws<ValueError>([&] { max_pool2d(x4, {.kernel_size = 2, .dilation = 0}); },
                            {"max_pool2d", "dilation"});
   check_throws<ValueError>(
@@ -403,6 +420,16 @@ TEST_CASE("pooling: bad input names the op and the shapes") {
         max_pool2d(zeros({1, 4, 4}, {.dtype = i64}), {.kernel_size = 2});
       },
       {"max_pool2d", "i64"});
+}
+
+TEST_CASE("pooling: an empty batch gives an empty output and gradient") {
+  Tensor x = zeros({0, 2, 4, 4}, {.dtype = f64, .requires_grad = true});
+  Tensor y = max_pool2d(x, {.kernel_size = 2});
+  Tensor z = adaptive_avg_pool2d(x, {3, 3});
+  CHECK(y.shape() == Shape{0, 2, 2, 2});
+  CHECK(z.shape() == Shape{0, 2, 3, 3});
+  (sum(y) + sum(z)).backward();
+  CHECK(x.grad().shape() == Shape{0, 2, 4, 4});
 }
 
 TEST_CASE("pooling: 1 and 2 threads give the same bits") {
