@@ -12,9 +12,12 @@
 // if (out - 1) * stride >= in + padding, out is one less.
 //
 // Errors: input not 3-D or 4-D (2-D or 3-D for the 1-d forms) or with a zero size other
-// than the batch: ShapeError; kernel, stride, dilation not positive, padding negative or
-// larger than half the kernel, an output size below 1 (the kernel does not fit the padded
-// input): ValueError naming the op, the sizes and the input shape; i64 input: DtypeError.
+// than the batch, or a pooled output size below 1 (the kernel does not fit the padded
+// input): ShapeError naming the op, the sizes and the input shape; kernel, stride,
+// dilation not positive, padding negative or larger than half the kernel, any of them
+// above 2^31 - 1 (PyTorch keeps them in 32-bit ints), an adaptive or upsampled output size
+// below 1 or an output above 2^46 elements: ValueError naming the op and the sizes; i64
+// input: DtypeError. An empty batch (N = 0) gives an empty output.
 //
 // Gradients: max pooling sends each output gradient to its window's arg-max (the first
 // maximum in row-major order on ties, the last NaN when the window has NaNs, whose value
