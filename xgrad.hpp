@@ -19,6 +19,8 @@
 #include "xgrad/autograd/ops/elementwise.hpp"
 #include "xgrad/autograd/ops/indexing.hpp"
 #include "xgrad/autograd/ops/linalg.hpp"
+#include "xgrad/autograd/ops/norm.hpp"
+#include "xgrad/autograd/ops/pool.hpp"
 #include "xgrad/autograd/ops/reduce.hpp"
 #include "xgrad/autograd/ops/shape.hpp"
 #include "xgrad/autograd/ops/softmax.hpp"

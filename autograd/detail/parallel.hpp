@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace xg::detail {
 
@@ -25,9 +26,12 @@ inline constexpr std::int64_t kParallelChunkAlign = 64;
 // chunk, or while another thread's loop is running, runs serially on the caller.
 void parallel_run(std::int64_t n, void (*fn)(void*, std::int64_t, std::int64_t), void* ctx);
 
-// body(begin, end) over [0, n), split as parallel_run does.
-template <class F> void parallel_for(std::int64_t n, F&& body) {
-  if (n < kParallelMinElements) {
+// body(begin, end) over [0, n) blocks of block_elems elements each (the planes of a
+// pooling, the channels of a normalisation), split over the threads when the blocks hold
+// kParallelMinElements elements together. Each block is computed by one thread, so the
+// result is the same for every thread count.
+template <class F> void parallel_for_blocks(std::int64_t n, std::int64_t block_elems, F&& body) {
+  if (n < 2 || n * block_elems < kParallelMinElements) {
     body(std::int64_t{0}, n);
     return;
   }
@@ -38,6 +42,11 @@ template <class F> void parallel_for(std::int64_t n, F&& body) {
         (*static_cast<Body*>(ctx))(begin, end);
       },
       const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+// body(begin, end) over [0, n), split as parallel_run does.
+template <class F> void parallel_for(std::int64_t n, F&& body) {
+  parallel_for_blocks(n, 1, std::forward<F>(body));
 }
 
 }  // namespace xg::detail

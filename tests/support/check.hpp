@@ -41,6 +41,22 @@ inline Tensor rand_f64(const Shape& shape, double low = -1.0, double high = 1.0)
   return uniform(shape, low, high, {.dtype = f64, .requires_grad = true});
 }
 
+// fn() gives the same values, bit for bit, with 1 and with 2 threads (xg::set_num_threads;
+// the values of all its tensors, as doubles, which hold f32 exactly).
+inline void check_same_bits_for_threads(const std::function<std::vector<Tensor>()>& fn) {
+  const int previous = get_num_threads();
+  std::vector<double> runs[2];
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (const Tensor& t : fn()) {
+      const auto v = t.to_vector<double>();
+      runs[threads - 1].insert(runs[threads - 1].end(), v.begin(), v.end());
+    }
+  }
+  set_num_threads(previous);
+  CHECK(runs[0] == runs[1]);
+}
+
 // f() throws exactly E and the message contains every fragment.
 template <class E, class F> void check_throws(F&& f, const std::vector<std::string>& fragments) {
   bool thrown = false;
