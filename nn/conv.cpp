@@ -17,8 +17,8 @@ void check_sizes(const char* layer, std::int64_t in, std::int64_t out, std::int6
                      std::to_string(in) + " and " + std::to_string(out));
   }
   if (kh < 1 || kw < 1) {
-    throw ValueError(std::string(layer) + ": kernel_size must be >= 1, got (" +
-                     std::to_string(kh) + ", " + std::to_string(kw) + ")");
+    throw ValueError(std::string(layer) + ": kernel_size must be >= 1, got (" + std::to_string(kh) +
+                     ", " + std::to_string(kw) + ")");
   }
   if (groups < 1 || in % groups != 0 || out % groups != 0) {
     throw ValueError(std::string(layer) + ": groups " + std::to_string(groups) +
@@ -59,8 +59,8 @@ bool padding_is_zero(const ConvPadding& p) { return p.mode.empty() && p.h == 0 &
 
 // The tail of PyTorch's _ConvNd.extra_repr after the stride.
 std::string conv_repr_tail(const std::string& padding, bool zero_padding,
-                           const std::string& dilation, bool unit_dilation,
-                           std::int64_t groups, bool bias, const std::string& padding_mode) {
+                           const std::string& dilation, bool unit_dilation, std::int64_t groups,
+                           bool bias, const std::string& padding_mode) {
   std::string s;
   if (!zero_padding) s += ", padding=" + padding;
   if (!unit_dilation) s += ", dilation=" + dilation;

@@ -55,7 +55,8 @@ std::string Flatten::extra_repr() const {
   return "start_axis=" + std::to_string(start_axis) + ", end_axis=" + std::to_string(end_axis);
 }
 
-Unflatten::Unflatten(std::int64_t ax, Shape s) : Module("Unflatten"), axis(ax), sizes(std::move(s)) {
+Unflatten::Unflatten(std::int64_t ax, Shape s)
+    : Module("Unflatten"), axis(ax), sizes(std::move(s)) {
   if (sizes.empty()) throw ValueError("Unflatten: unflattened_size must not be empty");
 }
 

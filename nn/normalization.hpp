@@ -43,7 +43,7 @@ class BatchNormBase : public Module {
 
   std::int64_t num_features;
   BatchNormOptions options;
-  Tensor weight, bias;                                      // undefined unless affine
+  Tensor weight, bias;                                    // undefined unless affine
   Tensor running_mean, running_var, num_batches_tracked;  // undefined unless tracked
 
  protected:

@@ -66,14 +66,15 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 
 TEST_CASE("cnn: a PyTorch-trained CNN loads and gives PyTorch's outputs and gradients") {
   if (!python_torch_available()) {
-    MESSAGE("skipped: /usr/bin/python3 with torch is not available (scripts/setup.sh installs "
-            "python3-torch)");
+    MESSAGE(
+        "skipped: /usr/bin/python3 with torch is not available (scripts/setup.sh installs "
+        "python3-torch)");
     return;
   }
-  TempDir dir;
+  xg::test::TempDir dir;
   const auto path = dir.path / "cnn.safetensors";
-  const std::string cmd = "/usr/bin/python3 '" XGRAD_TEST_SOURCE_DIR "/torch_cnn.py' '" +
-                          path.string() + "'";
+  const std::string cmd =
+      "/usr/bin/python3 '" XGRAD_TEST_SOURCE_DIR "/torch_cnn.py' '" + path.string() + "'";
   REQUIRE(std::system(cmd.c_str()) == 0);
   const TensorFile file = load_tensor_file(path.string());
   const TensorMap& t = file.tensors;
@@ -93,7 +94,7 @@ TEST_CASE("cnn: a PyTorch-trained CNN loads and gives PyTorch's outputs and grad
   // Train mode: batch statistics, gradients, and the running statistics updated.
   net->train();
   Tensor x = t.at("input").detach();
-  x.set_requires_grad(true);
+  x.requires_grad_(true);
   const Tensor y = (*net)(x);
   CHECK(max_abs_diff(y, t.at("train_output")) <= 1e-5);
   (y * t.at("loss_weights")).sum().backward();
@@ -115,8 +116,7 @@ TEST_CASE("cnn: a PyTorch-trained CNN loads and gives PyTorch's outputs and grad
 TEST_CASE("cnn: layers print as PyTorch's") {
   CHECK(Conv2d(2, 4, 3, {.padding = 1}).extra_repr() ==
         "2, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)");
-  CHECK(Conv2d(4, 6, 3, {.padding = "same", .groups = 2, .padding_mode = "reflect"})
-            .extra_repr() ==
+  CHECK(Conv2d(4, 6, 3, {.padding = "same", .groups = 2, .padding_mode = "reflect"}).extra_repr() ==
         "4, 6, kernel_size=(3, 3), stride=(1, 1), padding=same, groups=2, padding_mode=reflect");
   CHECK(Conv2d(1, 1, {1, 2}, {.stride = {2, 1}, .dilation = 2, .bias = false}).extra_repr() ==
         "1, 1, kernel_size=(1, 2), stride=(2, 1), dilation=(2, 2), bias=False");
@@ -177,8 +177,11 @@ TEST_CASE("cnn: bad input names the layer and the shapes") {
   test::check_throws<ValueError>([] { Upsample({}); }, {"Upsample", "exactly one"});
   BatchNorm2d bn(4);
   test::check_throws<ShapeError>([&] { bn(zeros({2, 4, 3})); }, {"BatchNorm2d", "4D", "(2, 4, 3)"});
-  test::check_throws<ShapeError>([&] { bn(zeros({2, 3, 5, 5})); },
-                                 {"BatchNorm2d", "4 channels", "(2, 3, 5, 5)"});
+  test::check_throws<ShapeError>(
+      [&] {
+        bn(zeros({2, 3, 5, 5}));
+      },
+      {"BatchNorm2d", "4 channels", "(2, 3, 5, 5)"});
   BatchNorm1d bn1(4);
   test::check_throws<ShapeError>([&] { bn1(zeros({2, 4, 3, 3})); }, {"BatchNorm1d", "2D or 3D"});
   Conv2d conv(3, 4, 3);

@@ -54,7 +54,7 @@ def save(path, tensors):
     dtypes = {np.dtype("float32"): "F32", np.dtype("int64"): "I64"}
     header, blobs, offset = {}, [], 0
     for name, value in tensors.items():
-        array = np.ascontiguousarray(value.detach().cpu().numpy())
+        array = value.detach().cpu().numpy().copy(order="C")  # keeps 0-d shapes
         raw = array.tobytes()
         header[name] = {"dtype": dtypes[array.dtype], "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(raw)]}
@@ -84,6 +84,7 @@ def main():
     with torch.no_grad():
         out["eval_output"] = net(x)
     net.train()
+    net.zero_grad()  # the last training step's gradients are still there
     xg = x.clone().requires_grad_(True)
     y = net(xg)
     w = torch.randn(y.shape)
