@@ -255,7 +255,8 @@ std::pair<Tensor, Tensor> max_pool(const char* op, const Tensor& x, const PoolAr
 }
 
 PoolArgs max_args(const MaxPool2dOptions& o) {
-  return {o.kernel_size, o.stride.value_or(o.kernel_size), o.padding, o.dilation, o.ceil_mode};
+  return {o.kernel_size, o.stride.given ? o.stride : o.kernel_size, o.padding, o.dilation,
+          o.ceil_mode};
 }
 
 // ---- linear window maps: average pools and upsampling --------------------------------------
@@ -374,7 +375,8 @@ AxisWindows avg_axis(std::int64_t in, std::int64_t out, std::int64_t k, std::int
 }
 
 Tensor avg_pool(const char* op, const Tensor& x, const AvgPool2dOptions& o, bool one_d) {
-  const PoolArgs a{o.kernel_size, o.stride.value_or(o.kernel_size), o.padding, 1, o.ceil_mode};
+  const PoolArgs a{o.kernel_size, o.stride.given ? o.stride : o.kernel_size, o.padding, 1,
+                   o.ceil_mode};
   const Planes p = check_pool(op, x, a, one_d);
   if (o.divisor_override && *o.divisor_override == 0) {
     throw ValueError(std::string(op) + ": divisor_override must not be zero");
@@ -487,7 +489,7 @@ Tensor max_pool1d(const Tensor& x, const MaxPool1dOptions& o) {
 Tensor avg_pool1d(const Tensor& x, const AvgPool1dOptions& o) {
   const char* op = "avg_pool1d";
   const AvgPool2dOptions a{.kernel_size = {1, o.kernel_size},
-                           .stride = PoolSize2d{1, o.stride.value_or(o.kernel_size)},
+                           .stride = {1, o.stride.value_or(o.kernel_size)},
                            .padding = {0, o.padding},
                            .ceil_mode = o.ceil_mode,
                            .count_include_pad = o.count_include_pad};

@@ -39,26 +39,30 @@
 namespace xg {
 
 // A size per spatial axis (height, width), from one int for both or from {h, w}:
-// {.kernel_size = 2} or {.kernel_size = {2, 3}}.
+// {.kernel_size = 2} or {.kernel_size = {2, 3}, .stride = {1, 2}}. Default-constructed,
+// it is "not given" (a stride left out is the kernel size).
 struct PoolSize2d {
   std::int64_t h = 0;
   std::int64_t w = 0;
-  PoolSize2d(std::int64_t both) : h(both), w(both) {}  // NOLINT(google-explicit-constructor)
-  PoolSize2d(std::int64_t h_, std::int64_t w_) : h(h_), w(w_) {}
+  bool given = false;
+  PoolSize2d() = default;
+  PoolSize2d(std::int64_t both)  // NOLINT(google-explicit-constructor)
+      : h(both), w(both), given(true) {}
+  PoolSize2d(std::int64_t h_, std::int64_t w_) : h(h_), w(w_), given(true) {}
 };
 
 struct MaxPool2dOptions {
   PoolSize2d kernel_size;
-  std::optional<PoolSize2d> stride = std::nullopt;  // default: kernel_size
-  PoolSize2d padding = 0;                           // implicit -inf on both sides
+  PoolSize2d stride = {};  // not given: kernel_size
+  PoolSize2d padding = 0;  // implicit -inf on both sides
   PoolSize2d dilation = 1;
   bool ceil_mode = false;
 };
 
 struct AvgPool2dOptions {
   PoolSize2d kernel_size;
-  std::optional<PoolSize2d> stride = std::nullopt;  // default: kernel_size
-  PoolSize2d padding = 0;                           // implicit zeros on both sides
+  PoolSize2d stride = {};  // not given: kernel_size
+  PoolSize2d padding = 0;  // implicit zeros on both sides
   bool ceil_mode = false;
   // Whether the padding zeros count in the divisor (windows that ceil_mode lets run past
   // the right padding count only up to it, as PyTorch).

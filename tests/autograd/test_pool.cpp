@@ -90,7 +90,7 @@ TEST_CASE("max_pool2d: values against PyTorch") {
 
 TEST_CASE("max_pool2d_with_indices: the first maximum on ties, the last NaN") {
   // v, i = F.max_pool2d(X, (2, 3), (1, 2), return_indices=True)
-  auto [v, i] = max_pool2d_with_indices(X(), {.kernel_size = {2, 3}, .stride = PoolSize2d{1, 2}});
+  auto [v, i] = max_pool2d_with_indices(X(), {.kernel_size = {2, 3}, .stride = {1, 2}});
   CHECK(v.shape() == Shape{1, 2, 4, 2});
   CHECK(i.dtype() == i64);
   check_values(v, {4, 5, 4, 5, 4, 5, 4, 4, 5, 4, 5, 4, 5, 4, 5, 5}, 0);
@@ -177,8 +177,7 @@ TEST_CASE("avg_pool2d: values against PyTorch") {
                1e-14);
   // F.avg_pool2d(X, (2, 3), (2, 1), (1, 1), divisor_override=2)
   Tensor d = avg_pool2d(
-      X(),
-      {.kernel_size = {2, 3}, .stride = PoolSize2d{2, 1}, .padding = 1, .divisor_override = 2});
+      X(), {.kernel_size = {2, 3}, .stride = {2, 1}, .padding = 1, .divisor_override = 2});
   CHECK(d.shape() == Shape{1, 2, 3, 5});
   check_values(
       d, {-1.5, -2.5, 2.5, 2.0, 3.0, -2.5, -1.5, -2.5, 2.0,  1.0,  0.0,  -0.5, -1.5, -2.5, -2.0,
