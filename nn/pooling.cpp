@@ -16,29 +16,35 @@ std::string size_repr(const PoolSize2d& s) {
 std::string single(std::int64_t v) { return "(" + std::to_string(v) + ",)"; }
 std::string py_bool(bool b) { return b ? "True" : "False"; }
 
+void check_kernel(const char* layer, const PoolSize2d& kernel) {
+  if (!kernel.given) throw ValueError(std::string(layer) + ": kernel_size is required");
+}
+
 }  // namespace
 
 MaxPool2d::MaxPool2d(const MaxPool2dOptions& opts) : Module("MaxPool2d"), options(opts) {
-  if (!options.stride) options.stride = options.kernel_size;
+  check_kernel("MaxPool2d", options.kernel_size);
+  if (!options.stride.given) options.stride = options.kernel_size;
 }
 
 Tensor MaxPool2d::forward(const Tensor& input) { return max_pool2d(input, options); }
 
 std::string MaxPool2d::extra_repr() const {
-  return "kernel_size=" + size_repr(options.kernel_size) +
-         ", stride=" + size_repr(*options.stride) + ", padding=" + size_repr(options.padding) +
-         ", dilation=" + size_repr(options.dilation) + ", ceil_mode=" + py_bool(options.ceil_mode);
+  return "kernel_size=" + size_repr(options.kernel_size) + ", stride=" + size_repr(options.stride) +
+         ", padding=" + size_repr(options.padding) + ", dilation=" + size_repr(options.dilation) +
+         ", ceil_mode=" + py_bool(options.ceil_mode);
 }
 
 AvgPool2d::AvgPool2d(const AvgPool2dOptions& opts) : Module("AvgPool2d"), options(opts) {
-  if (!options.stride) options.stride = options.kernel_size;
+  check_kernel("AvgPool2d", options.kernel_size);
+  if (!options.stride.given) options.stride = options.kernel_size;
 }
 
 Tensor AvgPool2d::forward(const Tensor& input) { return avg_pool2d(input, options); }
 
 std::string AvgPool2d::extra_repr() const {
-  return "kernel_size=" + size_repr(options.kernel_size) +
-         ", stride=" + size_repr(*options.stride) + ", padding=" + size_repr(options.padding);
+  return "kernel_size=" + size_repr(options.kernel_size) + ", stride=" + size_repr(options.stride) +
+         ", padding=" + size_repr(options.padding);
 }
 
 MaxPool1d::MaxPool1d(const MaxPool1dOptions& opts) : Module("MaxPool1d"), options(opts) {

@@ -175,6 +175,7 @@ TEST_CASE("cnn: bad input names the layer and the shapes") {
   test::check_throws<ValueError>([] { Conv2d(1, 4, 3, {.padding_mode = "circular"}); },
                                  {"Conv2d", "circular"});
   test::check_throws<ValueError>([] { Upsample({}); }, {"Upsample", "exactly one"});
+  test::check_throws<ValueError>([] { MaxPool2d({}); }, {"MaxPool2d", "kernel_size"});
   BatchNorm2d bn(4);
   test::check_throws<ShapeError>([&] { bn(zeros({2, 4, 3})); }, {"BatchNorm2d", "4D", "(2, 4, 3)"});
   test::check_throws<ShapeError>(
