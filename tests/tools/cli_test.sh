@@ -347,14 +347,15 @@ unwritable)
   expect_error "plain/m.safetensors" train --dataset xor --epochs 1 --save plain/m.safetensors
   # A save that fails after training (the folder was removed meanwhile) goes to a fallback
   # file in the current directory; the run says where (even though the plots fail too),
-  # and fails.
+  # and fails. The run lasts seconds after its first epoch even on a fast idle machine
+  # (about 0.1 s per epoch on an idle machine here), so the folder is gone before the save.
   mkdir gone
-  "$xgrad" train --dataset spirals --samples 50000 --epochs 6 --hidden 64,64 \
+  "$xgrad" train --dataset spirals --samples 200000 --epochs 40 --hidden 64,64 \
     --save gone/m.safetensors --plot gone/plots >"$work/stdout.txt" 2>"$work/stderr.txt" &
   pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 1200); do
     grep -q "^epoch" "$work/stdout.txt" 2>/dev/null && break
-    sleep 0.2
+    sleep 0.05
   done
   rm -r gone
   wait $pid
