@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/function.hpp"
+#include "nn/detail/repr_util.hpp"
 #include "nn/init.hpp"
 
 namespace xg::nn {
@@ -45,15 +46,12 @@ void reset_conv(Tensor& weight, Tensor& bias) {
   }
 }
 
-std::string pair(std::int64_t a, std::int64_t b) {
-  return "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
-}
-std::string pair(const Size2& s) { return pair(s.h, s.w); }
-std::string single(std::int64_t a) { return "(" + std::to_string(a) + ",)"; }
+using internal::python_pair;
+using internal::python_single;
 
 std::string padding_repr(const ConvPadding& p, bool one_dim) {
   if (!p.mode.empty()) return p.mode;
-  return one_dim ? single(p.w) : pair(p.h, p.w);
+  return one_dim ? python_single(p.w) : python_pair(p.h, p.w);
 }
 bool padding_is_zero(const ConvPadding& p) { return p.mode.empty() && p.h == 0 && p.w == 0; }
 
@@ -92,25 +90,19 @@ Tensor Conv2d::forward(const Tensor& input) {
                          .groups = options.groups};
   if (options.padding_mode == "zeros") return conv2d(input, weight, bias, conv);
   // PyTorch pads first with the mode ("same" resolved to the amounts the op would use).
-  const ConvPadding& p = options.padding;
-  std::int64_t left = p.w, right = p.w, top = p.h, bottom = p.h;
-  if (p.mode == "valid") left = right = top = bottom = 0;
-  if (p.mode == "same") {
-    const std::int64_t th = options.dilation.h * (kernel_size.h - 1);
-    const std::int64_t tw = options.dilation.w * (kernel_size.w - 1);
-    top = th / 2, bottom = th - th / 2, left = tw / 2, right = tw - tw / 2;
-  }
+  const ConvPadAmounts p = conv_pad_amounts(options.padding, kernel_size, options.dilation);
   const PadMode mode = options.padding_mode == "reflect" ? PadMode::reflect : PadMode::replicate;
   conv.padding = 0;
-  return conv2d(pad(input, {left, right, top, bottom}, mode), weight, bias, conv);
+  return conv2d(pad(input, {p.left, p.right, p.top, p.bottom}, mode), weight, bias, conv);
 }
 
 std::string Conv2d::extra_repr() const {
   return std::to_string(in_channels) + ", " + std::to_string(out_channels) +
-         ", kernel_size=" + pair(kernel_size) + ", stride=" + pair(options.stride) +
+         ", kernel_size=" + python_pair(kernel_size) + ", stride=" + python_pair(options.stride) +
          conv_repr_tail(padding_repr(options.padding, false), padding_is_zero(options.padding),
-                        pair(options.dilation), options.dilation.h == 1 && options.dilation.w == 1,
-                        options.groups, bias.defined(), options.padding_mode);
+                        python_pair(options.dilation),
+                        options.dilation.h == 1 && options.dilation.w == 1, options.groups,
+                        bias.defined(), options.padding_mode);
 }
 
 // ---- Conv1d -----------------------------------------------------------------------------
@@ -132,23 +124,19 @@ Tensor Conv1d::forward(const Tensor& input) {
                          .dilation = options.dilation,
                          .groups = options.groups};
   if (options.padding_mode == "zeros") return conv1d(input, weight, bias, conv);
-  const ConvPadding& p = options.padding;
-  std::int64_t left = p.w, right = p.w;
-  if (p.mode == "valid") left = right = 0;
-  if (p.mode == "same") {
-    const std::int64_t t = options.dilation * (kernel_size - 1);
-    left = t / 2, right = t - t / 2;
-  }
+  const ConvPadAmounts p =
+      conv_pad_amounts(options.padding, Size2(1, kernel_size), Size2(1, options.dilation));
   const PadMode mode = options.padding_mode == "reflect" ? PadMode::reflect : PadMode::replicate;
   conv.padding = 0;
-  return conv1d(pad(input, {left, right}, mode), weight, bias, conv);
+  return conv1d(pad(input, {p.left, p.right}, mode), weight, bias, conv);
 }
 
 std::string Conv1d::extra_repr() const {
   return std::to_string(in_channels) + ", " + std::to_string(out_channels) +
-         ", kernel_size=" + single(kernel_size) + ", stride=" + single(options.stride) +
+         ", kernel_size=" + python_single(kernel_size) +
+         ", stride=" + python_single(options.stride) +
          conv_repr_tail(padding_repr(options.padding, true), padding_is_zero(options.padding),
-                        single(options.dilation), options.dilation == 1, options.groups,
+                        python_single(options.dilation), options.dilation == 1, options.groups,
                         bias.defined(), options.padding_mode);
 }
 
@@ -181,13 +169,14 @@ Tensor ConvTranspose2d::forward(const Tensor& input) {
 std::string ConvTranspose2d::extra_repr() const {
   const Size2& op = options.output_padding;
   std::string s = std::to_string(in_channels) + ", " + std::to_string(out_channels) +
-                  ", kernel_size=" + pair(kernel_size) + ", stride=" + pair(options.stride);
+                  ", kernel_size=" + python_pair(kernel_size) +
+                  ", stride=" + python_pair(options.stride);
   const bool zero_padding = options.padding.h == 0 && options.padding.w == 0;
-  if (!zero_padding) s += ", padding=" + pair(options.padding);
+  if (!zero_padding) s += ", padding=" + python_pair(options.padding);
   if (options.dilation.h != 1 || options.dilation.w != 1) {
-    s += ", dilation=" + pair(options.dilation);
+    s += ", dilation=" + python_pair(options.dilation);
   }
-  if (op.h != 0 || op.w != 0) s += ", output_padding=" + pair(op);
+  if (op.h != 0 || op.w != 0) s += ", output_padding=" + python_pair(op);
   if (options.groups != 1) s += ", groups=" + std::to_string(options.groups);
   if (!bias.defined()) s += ", bias=False";
   return s;

@@ -76,12 +76,11 @@ void BatchNormBase::check_rank(const Tensor& input, bool rank_ok, const char* ex
 }
 
 std::string BatchNormBase::extra_repr() const {
-  const auto py_bool = [](bool b) { return b ? "True" : "False"; };
   return std::to_string(num_features) + ", eps=" + internal::format_number(options.eps) +
          ", momentum=" +
          (options.momentum ? internal::format_number(*options.momentum) : std::string("None")) +
-         ", affine=" + py_bool(options.affine) +
-         ", track_running_stats=" + py_bool(options.track_running_stats);
+         ", affine=" + internal::python_bool(options.affine) +
+         ", track_running_stats=" + internal::python_bool(options.track_running_stats);
 }
 
 BatchNorm1d::BatchNorm1d(std::int64_t features, const BatchNormOptions& opts)

@@ -8,15 +8,11 @@ namespace xg::nn {
 
 namespace {
 
-// As PyTorch prints a size given as an int or a pair: "2" or "(2, 3)".
-std::string size_repr(const PoolSize2d& s) {
-  if (s.h == s.w) return std::to_string(s.h);
-  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
-}
-std::string single(std::int64_t v) { return "(" + std::to_string(v) + ",)"; }
-std::string py_bool(bool b) { return b ? "True" : "False"; }
+using internal::python_bool;
+using internal::python_single;
+using internal::python_size;
 
-void check_kernel(const char* layer, const PoolSize2d& kernel) {
+void check_kernel(const char* layer, const Size2& kernel) {
   if (!kernel.given) throw ValueError(std::string(layer) + ": kernel_size is required");
 }
 
@@ -30,9 +26,10 @@ MaxPool2d::MaxPool2d(const MaxPool2dOptions& opts) : Module("MaxPool2d"), option
 Tensor MaxPool2d::forward(const Tensor& input) { return max_pool2d(input, options); }
 
 std::string MaxPool2d::extra_repr() const {
-  return "kernel_size=" + size_repr(options.kernel_size) + ", stride=" + size_repr(options.stride) +
-         ", padding=" + size_repr(options.padding) + ", dilation=" + size_repr(options.dilation) +
-         ", ceil_mode=" + py_bool(options.ceil_mode);
+  return "kernel_size=" + python_size(options.kernel_size) +
+         ", stride=" + python_size(options.stride) + ", padding=" + python_size(options.padding) +
+         ", dilation=" + python_size(options.dilation) +
+         ", ceil_mode=" + python_bool(options.ceil_mode);
 }
 
 AvgPool2d::AvgPool2d(const AvgPool2dOptions& opts) : Module("AvgPool2d"), options(opts) {
@@ -43,8 +40,8 @@ AvgPool2d::AvgPool2d(const AvgPool2dOptions& opts) : Module("AvgPool2d"), option
 Tensor AvgPool2d::forward(const Tensor& input) { return avg_pool2d(input, options); }
 
 std::string AvgPool2d::extra_repr() const {
-  return "kernel_size=" + size_repr(options.kernel_size) + ", stride=" + size_repr(options.stride) +
-         ", padding=" + size_repr(options.padding);
+  return "kernel_size=" + python_size(options.kernel_size) +
+         ", stride=" + python_size(options.stride) + ", padding=" + python_size(options.padding);
 }
 
 MaxPool1d::MaxPool1d(const MaxPool1dOptions& opts) : Module("MaxPool1d"), options(opts) {
@@ -58,7 +55,7 @@ std::string MaxPool1d::extra_repr() const {
          ", stride=" + std::to_string(*options.stride) +
          ", padding=" + std::to_string(options.padding) +
          ", dilation=" + std::to_string(options.dilation) +
-         ", ceil_mode=" + py_bool(options.ceil_mode);
+         ", ceil_mode=" + python_bool(options.ceil_mode);
 }
 
 AvgPool1d::AvgPool1d(const AvgPool1dOptions& opts) : Module("AvgPool1d"), options(opts) {
@@ -68,12 +65,12 @@ AvgPool1d::AvgPool1d(const AvgPool1dOptions& opts) : Module("AvgPool1d"), option
 Tensor AvgPool1d::forward(const Tensor& input) { return avg_pool1d(input, options); }
 
 std::string AvgPool1d::extra_repr() const {
-  return "kernel_size=" + single(options.kernel_size) + ", stride=" + single(*options.stride) +
-         ", padding=" + single(options.padding);
+  return "kernel_size=" + python_single(options.kernel_size) +
+         ", stride=" + python_single(*options.stride) +
+         ", padding=" + python_single(options.padding);
 }
 
-AdaptiveAvgPool2d::AdaptiveAvgPool2d(PoolSize2d size)
-    : Module("AdaptiveAvgPool2d"), output_size(size) {}
+AdaptiveAvgPool2d::AdaptiveAvgPool2d(Size2 size) : Module("AdaptiveAvgPool2d"), output_size(size) {}
 
 Tensor AdaptiveAvgPool2d::forward(const Tensor& input) {
   return adaptive_avg_pool2d(input, output_size);

@@ -52,11 +52,11 @@ class AvgPool1d : public Module {
 
 class AdaptiveAvgPool2d : public Module {
  public:
-  explicit AdaptiveAvgPool2d(PoolSize2d output_size);
+  explicit AdaptiveAvgPool2d(Size2 output_size);
   using Module::forward;
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "output_size=(3, 3)"
-  PoolSize2d output_size;
+  Size2 output_size;
 };
 
 // nn.Upsample with mode "nearest" (the only mode): exactly one of size and scale_factor.

@@ -611,28 +611,29 @@ Tensor conv_nd(const char* op, int spatial, const Tensor& input, const Tensor& w
   }
   check_bias(op, bias, out);
   // Padding: numbers, "valid", or "same" (whose odd totals add one zero after).
-  Size2 pad(0), extra(0);
   if (padding.mode.empty()) {
     if (spatial == 1 && padding.h != padding.w) {
       throw ValueError(o + ": padding must be one number, \"same\" or \"valid\", got " +
                        pair_str(padding.h, padding.w));
     }
-    pad = Size2(spatial == 1 ? 0 : padding.h, padding.w);
-    if (pad.h < 0 || pad.w < 0) {
-      throw ValueError(o + ": negative padding " + dims_str(pad, spatial) + " is not supported");
+    const Size2 given(spatial == 1 ? 0 : padding.h, padding.w);
+    if (given.h < 0 || given.w < 0) {
+      throw ValueError(o + ": negative padding " + dims_str(given, spatial) + " is not supported");
     }
   } else if (padding.mode == "same") {
     if (stride.h != 1 || stride.w != 1) {
       throw ValueError(o + ": padding \"same\" is not supported for strided convolutions (stride " +
                        dims_str(stride, spatial) + ")");
     }
-    const std::int64_t th = dilation.h * (ws[2] - 1), tw = dilation.w * (ws[3] - 1);
-    pad = Size2(th / 2, tw / 2);
-    extra = Size2(th % 2, tw % 2);
   } else if (padding.mode != "valid") {
     throw ValueError(o + ": padding must be numbers, \"same\" or \"valid\", got \"" + padding.mode +
                      "\"");
   }
+  const ConvPadAmounts amounts =
+      conv_pad_amounts(spatial == 1 && padding.mode.empty() ? ConvPadding(0, padding.w) : padding,
+                       Size2(ws[2], ws[3]), dilation);
+  const Size2 pad(amounts.top, amounts.left);
+  const Size2 extra(amounts.bottom - amounts.top, amounts.right - amounts.left);
   const Size2 padded(bounded(o, "padded input size", Wide{xs[2]} + Wide{2} * pad.h + extra.h),
                      bounded(o, "padded input size", Wide{xs[3]} + Wide{2} * pad.w + extra.w));
   const Size2 span(bounded(o, "kernel span", Wide{dilation.h} * (ws[2] - 1) + 1),
@@ -685,6 +686,13 @@ Window fold_window(const char* op, std::int64_t c, Size2 size, Size2 k, const Fo
 }
 
 }  // namespace
+
+ConvPadAmounts conv_pad_amounts(const ConvPadding& padding, Size2 kernel, Size2 dilation) {
+  if (padding.mode.empty()) return {padding.h, padding.h, padding.w, padding.w};
+  if (padding.mode != "same") return {};
+  const std::int64_t th = dilation.h * (kernel.h - 1), tw = dilation.w * (kernel.w - 1);
+  return {th / 2, th - th / 2, tw / 2, tw - tw / 2};
+}
 
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, PadMode mode, double value) {
   autograd::check_defined("pad", x);

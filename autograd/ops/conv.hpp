@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/autograd/ops/size2.hpp"
 #include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
@@ -26,13 +27,6 @@ enum class PadMode { constant, reflect, replicate };
 // ShapeError names the shape, the pads and the dimension.
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pad, PadMode mode = PadMode::constant,
            double value = 0.0);
-
-// A size per spatial dimension (height, width): one number for both, or two.
-struct Size2 {
-  std::int64_t h = 0, w = 0;
-  Size2(std::int64_t v) : h(v), w(v) {}  // NOLINT(google-explicit-constructor)
-  Size2(std::int64_t h, std::int64_t w) : h(h), w(w) {}
-};
 
 // The sliding blocks of F.unfold and F.fold (PyTorch's argument order).
 struct FoldOptions {
@@ -67,6 +61,15 @@ struct ConvPadding {
   ConvPadding(const char* s) : mode(s) {}             // NOLINT(google-explicit-constructor)
   ConvPadding(std::string s) : mode(std::move(s)) {}  // NOLINT(google-explicit-constructor)
 };
+
+// The zeros a convolution adds on each side for `padding` with this kernel and dilation:
+// numbers pad both sides alike, "valid" nothing, and "same" the dilated kernel's extent
+// dilation (k - 1) split in two, its odd zero after (bottom, right), as PyTorch. A
+// padding string other than "same" counts as "valid" here; the convolutions refuse it.
+struct ConvPadAmounts {
+  std::int64_t top = 0, bottom = 0, left = 0, right = 0;
+};
+ConvPadAmounts conv_pad_amounts(const ConvPadding& padding, Size2 kernel, Size2 dilation);
 
 struct Conv2dOptions {
   Size2 stride = 1;

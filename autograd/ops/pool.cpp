@@ -42,7 +42,7 @@ template <class F> void for_planes(std::int64_t planes, std::int64_t plane_elems
 }
 
 // "(h, w)", or "w" alone for the 1-d forms.
-std::string size_str(PoolSize2d s, bool one_d) {
+std::string size_str(Size2 s, bool one_d) {
   if (one_d) return std::to_string(s.w);
   return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
 }
@@ -91,7 +91,7 @@ void set_out(Planes& p, const Tensor& x, std::int64_t out_h, std::int64_t out_w)
 
 // Checks an output size asked for (adaptive pooling, upsampling): positive, and an output
 // of x's leading sizes and (h, w) no larger than a tensor may be.
-void check_output_size(const char* op, const char* what, const Tensor& x, PoolSize2d size) {
+void check_output_size(const char* op, const char* what, const Tensor& x, Size2 size) {
   Shape out = x.shape();
   out[out.size() - 2] = size.h;
   out[out.size() - 1] = size.w;
@@ -118,13 +118,13 @@ inline constexpr std::int64_t kMaxPoolArg = 2147483647;
 
 // The checks and output size common to the max and average pools.
 struct PoolArgs {
-  PoolSize2d kernel, stride, padding, dilation;
+  Size2 kernel, stride, padding, dilation;
   bool ceil_mode;
 };
 
 Planes check_pool(const char* op, const Tensor& x, const PoolArgs& a, bool one_d) {
   Planes p = check_planes(op, x, one_d);
-  const auto positive = [&](const char* what, PoolSize2d s) {
+  const auto positive = [&](const char* what, Size2 s) {
     if (s.h <= 0 || s.w <= 0) {
       throw ValueError(std::string(op) + ": " + what + " must be greater than zero, got " +
                        size_str(s, one_d));
@@ -421,8 +421,8 @@ AxisWindows nearest_axis(std::int64_t in, std::int64_t out, std::optional<double
   return a;
 }
 
-Tensor upsample_nearest(const char* op, const Tensor& x, PoolSize2d size,
-                        std::optional<double> scale_h, std::optional<double> scale_w) {
+Tensor upsample_nearest(const char* op, const Tensor& x, Size2 size, std::optional<double> scale_h,
+                        std::optional<double> scale_w) {
   autograd::check_defined(op, x);
   autograd::check_floating(op, x);
   if (x.dim() != 4 || x.numel() == 0) {
@@ -454,7 +454,7 @@ Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options) {
   return avg_pool("avg_pool2d", x, options, false);
 }
 
-Tensor adaptive_avg_pool2d(const Tensor& x, PoolSize2d output_size) {
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
   const char* op = "adaptive_avg_pool2d";
   const Planes p = check_planes(op, x, false);
   check_output_size(op, "output_size", x, output_size);
@@ -496,7 +496,7 @@ Tensor avg_pool1d(const Tensor& x, const AvgPool1dOptions& o) {
   return squeeze(avg_pool(op, as_2d(op, x), a, true), -2);
 }
 
-Tensor upsample_nearest2d(const Tensor& x, PoolSize2d output_size, std::optional<double> scale_h,
+Tensor upsample_nearest2d(const Tensor& x, Size2 output_size, std::optional<double> scale_h,
                           std::optional<double> scale_w) {
   return upsample_nearest("upsample_nearest2d", x, output_size, scale_h, scale_w);
 }

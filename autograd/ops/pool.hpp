@@ -34,35 +34,23 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/autograd/ops/size2.hpp"
 #include "xgrad/autograd/tensor.hpp"
 
 namespace xg {
 
-// A size per spatial axis (height, width), from one int for both or from {h, w}:
-// {.kernel_size = 2} or {.kernel_size = {2, 3}, .stride = {1, 2}}. Default-constructed,
-// it is "not given" (a stride left out is the kernel size).
-struct PoolSize2d {
-  std::int64_t h = 0;
-  std::int64_t w = 0;
-  bool given = false;
-  PoolSize2d() = default;
-  PoolSize2d(std::int64_t both)  // NOLINT(google-explicit-constructor)
-      : h(both), w(both), given(true) {}
-  PoolSize2d(std::int64_t h_, std::int64_t w_) : h(h_), w(w_), given(true) {}
-};
-
 struct MaxPool2dOptions {
-  PoolSize2d kernel_size;
-  PoolSize2d stride = {};  // not given: kernel_size
-  PoolSize2d padding = 0;  // implicit -inf on both sides
-  PoolSize2d dilation = 1;
+  Size2 kernel_size;
+  Size2 stride = {};  // not given: kernel_size
+  Size2 padding = 0;  // implicit -inf on both sides
+  Size2 dilation = 1;
   bool ceil_mode = false;
 };
 
 struct AvgPool2dOptions {
-  PoolSize2d kernel_size;
-  PoolSize2d stride = {};  // not given: kernel_size
-  PoolSize2d padding = 0;  // implicit zeros on both sides
+  Size2 kernel_size;
+  Size2 stride = {};  // not given: kernel_size
+  Size2 padding = 0;  // implicit zeros on both sides
   bool ceil_mode = false;
   // Whether the padding zeros count in the divisor (windows that ceil_mode lets run past
   // the right padding count only up to it, as PyTorch).
@@ -97,7 +85,7 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const MaxPool
 Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options);
 // F.adaptive_avg_pool2d: output (out_h, out_w); output cell i averages the inputs
 // [floor(i * in / out), ceil((i + 1) * in / out)) along each axis. Sizes must be >= 1.
-Tensor adaptive_avg_pool2d(const Tensor& x, PoolSize2d output_size);
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 
 // F.max_pool1d and F.avg_pool1d on (N, C, L) or (C, L).
 Tensor max_pool1d(const Tensor& x, const MaxPool1dOptions& options);
@@ -108,7 +96,7 @@ Tensor avg_pool1d(const Tensor& x, const AvgPool1dOptions& options);
 // src(i, in, out, scale) = min(floor(i * s), in - 1), s = 1 / scale when a scale is given,
 // else in / out, computed in float as PyTorch (i when out == in, i / 2 when out == 2 in).
 // The backward sums the gradients of the outputs that read each input.
-Tensor upsample_nearest2d(const Tensor& x, PoolSize2d output_size,
+Tensor upsample_nearest2d(const Tensor& x, Size2 output_size,
                           std::optional<double> scale_h = std::nullopt,
                           std::optional<double> scale_w = std::nullopt);
 

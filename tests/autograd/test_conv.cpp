@@ -760,6 +760,20 @@ TEST_CASE("conv1d: values match PyTorch") {
   check_values(y, kConv1dSameUnbatched, kTol);
 }
 
+TEST_CASE("conv_pad_amounts: numbers, \"valid\" and \"same\" as PyTorch pads them") {
+  // PyTorch's _ConvNd: for "same", total = dilation * (k - 1), left = total // 2, and the
+  // odd zero goes after (right / bottom).
+  const auto amounts = [](const ConvPadding& p, Size2 k, Size2 d) {
+    const ConvPadAmounts a = conv_pad_amounts(p, k, d);
+    return std::vector<std::int64_t>{a.top, a.bottom, a.left, a.right};
+  };
+  CHECK(amounts({2, 3}, {5, 5}, 1) == std::vector<std::int64_t>{2, 2, 3, 3});
+  CHECK(amounts("valid", {5, 5}, 1) == std::vector<std::int64_t>{0, 0, 0, 0});
+  CHECK(amounts("same", {3, 4}, 1) == std::vector<std::int64_t>{1, 1, 1, 2});
+  CHECK(amounts("same", {4, 3}, {3, 2}) == std::vector<std::int64_t>{4, 5, 2, 2});
+  CHECK(amounts("same", {1, 2}, 1) == std::vector<std::int64_t>{0, 0, 0, 1});
+}
+
 TEST_CASE("conv_transpose2d: values match PyTorch") {
   Tensor y = conv_transpose2d(wx({2, 4, 3, 4}), ww({4, 3, 3, 2}), wb({3}),
                               {.stride = {2, 1}, .padding = {1, 0}, .output_padding = {1, 0}});

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,13 @@
 #include "xgrad/nn/serialize.hpp"
 
 namespace xg::test {
+
+// Whether /usr/bin/python3 imports `modules` ("numpy", "torch, numpy"): the tests that
+// compare with files written by NumPy or PyTorch skip without them.
+inline bool python_can_import(const std::string& modules) {
+  const std::string cmd = "/usr/bin/python3 -c 'import " + modules + "' > /dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
 
 // A fresh directory under the system's temporary directory, removed with its contents.
 class TempDir {

@@ -17,10 +17,6 @@ namespace {
 using namespace xg;
 using namespace xg::nn;
 
-bool python_torch_available() {
-  return std::system("/usr/bin/python3 -c 'import torch, numpy' > /dev/null 2>&1") == 0;
-}
-
 // The model of torch_cnn.py, layer for layer.
 std::shared_ptr<Sequential> cnn() {
   return std::make_shared<Sequential>(Sequential{
@@ -65,7 +61,7 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 TEST_CASE("cnn: a PyTorch-trained CNN loads and gives PyTorch's outputs and gradients") {
-  if (!python_torch_available()) {
+  if (!xg::test::python_can_import("torch, numpy")) {
     MESSAGE(
         "skipped: /usr/bin/python3 with torch is not available (scripts/setup.sh installs "
         "python3-torch)");

@@ -48,10 +48,6 @@ void fill_special(Net& net) {
   steps[2] = (std::int64_t{1} << 53) + 1;  // not representable as a double
 }
 
-bool python_numpy_available() {
-  return std::system("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") == 0;
-}
-
 // Runs a script that sits next to this file; returns its exit status. (Not __FILE__: a
 // compiler launcher such as ccache may make it relative to the build directory.)
 int run_script(const char* script, const fs::path& arg) {
@@ -327,7 +323,7 @@ TEST_CASE("serialize: every truncation and every single-bit flip of a model file
 }
 
 TEST_CASE("serialize: reads safetensors files written by a NumPy-only script") {
-  if (!python_numpy_available()) {
+  if (!xg::test::python_can_import("numpy")) {
     MESSAGE(
         "skipped: /usr/bin/python3 with numpy is not available (apt-get install python3-numpy)");
     return;
@@ -348,7 +344,7 @@ TEST_CASE("serialize: reads safetensors files written by a NumPy-only script") {
 }
 
 TEST_CASE("serialize: a NumPy-only script reads the files we write") {
-  if (!python_numpy_available()) {
+  if (!xg::test::python_can_import("numpy")) {
     MESSAGE(
         "skipped: /usr/bin/python3 with numpy is not available (apt-get install python3-numpy)");
     return;
