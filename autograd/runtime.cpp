@@ -149,6 +149,17 @@ namespace {
 const bool blas_ready_at_load = (detail::ensure_blas_ready(), true);
 }  // namespace
 
+detail::SerialBlasScope::SerialBlasScope(bool active) : active_(active) {
+  if (!active_) return;
+  ensure_blas_ready();
+  if (const auto set = lookup<SetThreadsFn>("openblas_set_num_threads")) set(1);
+}
+
+detail::SerialBlasScope::~SerialBlasScope() {
+  if (!active_) return;
+  if (const auto set = lookup<SetThreadsFn>("openblas_set_num_threads")) set(get_num_threads());
+}
+
 std::string blas_kernel() {
   detail::ensure_blas_ready();
   const std::string name = current_corename();

@@ -31,6 +31,23 @@ std::string preferred_blas_kernel(std::string_view current, CpuFeatures cpu);
 // threads run BLAS routines.
 std::string reload_blas_kernel(const std::string& name);
 
+// While it lives, OpenBLAS runs each call on the calling thread alone; then it goes back
+// to xg::get_num_threads(). For kernels that run independent GEMMs on the pool's threads
+// (ops/conv.cpp): OpenBLAS's own threads would otherwise serve one call at a time. The
+// count is process-wide, so BLAS calls made by other threads meanwhile run on one thread
+// too (slower, never wrong). Does nothing when `active` is false or the BLAS is not
+// OpenBLAS.
+class SerialBlasScope {
+ public:
+  explicit SerialBlasScope(bool active);
+  ~SerialBlasScope();
+  SerialBlasScope(const SerialBlasScope&) = delete;
+  SerialBlasScope& operator=(const SerialBlasScope&) = delete;
+
+ private:
+  bool active_;
+};
+
 // c (m x n, row-major, contiguous) = op(a) @ op(b) + beta * c, where a is stored m x k
 // (k x m when ta) and b k x n (n x k when tb), both contiguous; beta is 0 or 1. Takes
 // GEMV for a single row or column, and handles empty sizes. ValueError naming `op` when a

@@ -9,15 +9,26 @@
 //   forward_kernel  out_n = W cols(x_n) (+ bias)                  conv2d forward
 //   input_kernel    x_n   = col2im(W^T g_n)                       conv2d dx; transposed fwd
 //   weight_kernel   dW    = sum_n g_n cols(x_n)^T                 dW of both
-// The samples run one after the other, with one column buffer (never more than one
-// sample's columns at once), each GEMM on BLAS's own threads as matmul's; the weight
-// gradient sums the samples in order. So every result has the same bits for any thread
-// count. Running the samples on the pool's threads instead, each calling the threaded
-// OpenBLAS, made conv2d's backward 3x slower on 2 threads here (64 samples, 32 -> 64
-// channels, 14 x 14, on a 2-core machine with other work running): OpenBLAS serialises concurrent
-// threaded calls, and its spinning threads compete with the pool's. unfold and fold, which call no
-// BLAS, run the samples on the pool (detail::parallel_for_items). A 1x1 window with stride 1 and no
-// padding has the image itself as its columns: no im2col, a plain GEMM.
+// The samples are split into runs of consecutive samples that the pool's threads take
+// (for_each_part), each thread with its own column buffer and OpenBLAS on the calling
+// thread alone meanwhile (detail::SerialBlasScope). One GEMM per sample is small (64 x
+// 196 x 288 for 32 -> 64 channels at 14 x 14): OpenBLAS's threads split it with more
+// waiting than work, and serve one call at a time, so running the samples on the pool
+// with threaded OpenBLAS was 3x slower. Measured forward+backward at 2 threads (64
+// samples, 32 -> 64 channels, 14 x 14, 3x3, under load 9): 26-32 ms against 102-117 ms
+// with the samples in turn on OpenBLAS's threads. The weight gradient sums each of
+// kWeightParts runs of samples in its own buffer and adds the runs in order; every split
+// depends on the sizes only, so every result has the same bits for any thread count.
+// unfold and fold, which call no BLAS, also run the samples on the pool
+// (detail::parallel_for_items). A 1x1 window with stride 1 and no padding has the image
+// itself as its columns: no im2col, a plain GEMM.
+//
+// Putting several samples' columns side by side for one wider GEMM (and copying the
+// products back to (N, O, L)) was slower, measured forward+backward on one thread with
+// OpenBLAS's SkylakeX kernel: 64 x 32 -> 64 channels 14 x 14, 3x3: 12.4 ms per sample,
+// 21.9 ms in chunks of 2^21 column elements; 64 x 1 -> 32, 28 x 28: 1.8 ms against 4.1;
+// 64 x 32 -> 64, 28 x 28, 5x5: 121 against 133. One sample's columns stay in the cache
+// between im2col and the GEMM; a chunk's do not.
 //
 // With create_graph (grad mode on inside the backward) the gradients are written instead
 // with differentiable ops: unfold and fold (each the other's backward), matmul, reshape,
@@ -282,13 +293,6 @@ template <class T> void col2im(const T* cols, const Window& g, T* img) {
   });
 }
 
-// body(i, buffer) for every sample i in [0, n), in order, with one buffer of `size`
-// elements for the sample's columns (Note [convolution kernels]).
-template <class T, class F> void for_each_sample(std::int64_t n, std::int64_t size, F&& body) {
-  const Tensor buffer = detail::empty({size}, dtype_of<T>());
-  for (std::int64_t i = 0; i < n; ++i) body(i, ptr<T>(buffer));
-}
-
 Tensor fold_op(const Tensor& cols, const Window& g);
 
 // (N, c, h, w) -> (N, rows, L); recorded with fold_op as its backward.
@@ -340,24 +344,48 @@ struct Conv {
   Shape weight_shape() const { return {out, win.c / groups, win.kh, win.kw}; }
 };
 
+// The samples of a convolution split into `parts` runs of consecutive samples, run on
+// the pool's threads with OpenBLAS on one thread each (Note [convolution kernels]):
+// body(part, first sample, end, column buffer of `cols_size` elements, its thread's own).
+// The split depends on n and parts only, never on the thread count.
+template <class T, class F>
+void for_each_part(std::int64_t n, std::int64_t parts, std::int64_t cols_size, F&& body) {
+  const std::int64_t threads = std::min<std::int64_t>(get_num_threads(), parts);
+  const Tensor buffers =
+      detail::empty({std::max<std::int64_t>(threads, 1) * cols_size}, dtype_of<T>());
+  const detail::SerialBlasScope serial_blas(threads > 1);
+  detail::parallel_for_items(threads, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      T* buf = ptr<T>(buffers) + t * cols_size;
+      for (std::int64_t p = t * parts / threads; p < (t + 1) * parts / threads; ++p)
+        body(p, p * n / parts, (p + 1) * n / parts, buf);
+    }
+  });
+}
+
 // out (N, O, L) = W cols(x_n) + bias (bias may be null).
 template <class T>
 void forward_kernel(const T* x, const T* w, const T* bias, const Conv& cv, std::int64_t n, T* out) {
   const std::int64_t L = cv.win.cols(), og = cv.out_g(), rg = cv.rows_g();
   const bool identity = cv.win.identity();
-  for_each_sample<T>(n, identity ? 0 : cv.win.rows() * L, [&](std::int64_t i, T* buf) {
-    const T* xi = x + i * cv.win.image();
-    T* oi = out + i * cv.out * L;
-    if (!identity) im2col(xi, cv.win, buf);
-    const T* cols = identity ? xi : buf;
-    if (bias != nullptr) {
-      for (std::int64_t o = 0; o < cv.out; ++o) std::fill(oi + o * L, oi + (o + 1) * L, bias[o]);
-    }
-    for (std::int64_t gi = 0; gi < cv.groups; ++gi) {
-      detail::gemm("conv2d", false, false, og, L, rg, w + gi * og * rg, cols + gi * rg * L,
-                   bias != nullptr ? T(1) : T(0), oi + gi * og * L);
-    }
-  });
+  for_each_part<T>(n, n, identity ? 0 : cv.win.rows() * L,
+                   [&](std::int64_t, std::int64_t i0, std::int64_t i1, T* buf) {
+                     for (std::int64_t i = i0; i < i1; ++i) {
+                       const T* xi = x + i * cv.win.image();
+                       T* oi = out + i * cv.out * L;
+                       if (!identity) im2col(xi, cv.win, buf);
+                       const T* cols = identity ? xi : buf;
+                       if (bias != nullptr) {
+                         for (std::int64_t o = 0; o < cv.out; ++o)
+                           std::fill(oi + o * L, oi + (o + 1) * L, bias[o]);
+                       }
+                       for (std::int64_t gi = 0; gi < cv.groups; ++gi) {
+                         detail::gemm("conv2d", false, false, og, L, rg, w + gi * og * rg,
+                                      cols + gi * rg * L, bias != nullptr ? T(1) : T(0),
+                                      oi + gi * og * L);
+                       }
+                     }
+                   });
 }
 
 // img (N, c, h, w) = col2im(W^T g_n).
@@ -365,33 +393,51 @@ template <class T>
 void input_kernel(const T* g, const T* w, const Conv& cv, std::int64_t n, T* img) {
   const std::int64_t L = cv.win.cols(), og = cv.out_g(), rg = cv.rows_g();
   const bool identity = cv.win.identity();
-  for_each_sample<T>(n, identity ? 0 : cv.win.rows() * L, [&](std::int64_t i, T* buf) {
-    const T* gi_ = g + i * cv.out * L;
-    T* ii = img + i * cv.win.image();
-    T* cols = identity ? ii : buf;
-    for (std::int64_t gi = 0; gi < cv.groups; ++gi) {
-      detail::gemm("conv2d", true, false, rg, L, og, w + gi * og * rg, gi_ + gi * og * L, T(0),
-                   cols + gi * rg * L);
-    }
-    if (!identity) col2im(buf, cv.win, ii);
-  });
+  for_each_part<T>(n, n, identity ? 0 : cv.win.rows() * L,
+                   [&](std::int64_t, std::int64_t i0, std::int64_t i1, T* buf) {
+                     for (std::int64_t i = i0; i < i1; ++i) {
+                       const T* gi_ = g + i * cv.out * L;
+                       T* ii = img + i * cv.win.image();
+                       T* cols = identity ? ii : buf;
+                       for (std::int64_t gi = 0; gi < cv.groups; ++gi) {
+                         detail::gemm("conv2d", true, false, rg, L, og, w + gi * og * rg,
+                                      gi_ + gi * og * L, T(0), cols + gi * rg * L);
+                       }
+                       if (!identity) col2im(buf, cv.win, ii);
+                     }
+                   });
 }
 
-// dw (O, rows / groups) = sum over samples, in order, of g_n cols(x_n)^T.
+// The weight gradient sums its samples in kWeightParts runs (fewer for fewer samples),
+// each into its own buffer, then adds the runs in order.
+constexpr std::int64_t kWeightParts = 4;
+
+// dw (O, rows / groups) = sum over samples of g_n cols(x_n)^T.
 template <class T>
 void weight_kernel(const T* x, const T* g, const Conv& cv, std::int64_t n, T* dw) {
   const std::int64_t L = cv.win.cols(), og = cv.out_g(), rg = cv.rows_g();
+  const std::int64_t size = cv.out * rg;
   const bool identity = cv.win.identity();
-  std::fill(dw, dw + cv.out * rg, T(0));
-  for_each_sample<T>(n, identity ? 0 : cv.win.rows() * L, [&](std::int64_t i, T* buf) {
-    const T* xi = x + i * cv.win.image();
-    if (!identity) im2col(xi, cv.win, buf);
-    const T* cols = identity ? xi : buf;
-    for (std::int64_t gi = 0; gi < cv.groups; ++gi) {
-      detail::gemm("conv2d", false, true, og, rg, L, g + (i * cv.out + gi * og) * L,
-                   cols + gi * rg * L, T(1), dw + gi * og * rg);
-    }
-  });
+  const std::int64_t parts = std::clamp<std::int64_t>(n, 1, kWeightParts);
+  const Tensor partial_buf = detail::empty({parts * size}, dtype_of<T>());
+  T* partial = ptr<T>(partial_buf);
+  std::fill(partial, partial + parts * size, T(0));
+  for_each_part<T>(n, parts, identity ? 0 : cv.win.rows() * L,
+                   [&](std::int64_t p, std::int64_t i0, std::int64_t i1, T* buf) {
+                     for (std::int64_t i = i0; i < i1; ++i) {
+                       const T* xi = x + i * cv.win.image();
+                       if (!identity) im2col(xi, cv.win, buf);
+                       const T* cols = identity ? xi : buf;
+                       for (std::int64_t gi = 0; gi < cv.groups; ++gi) {
+                         detail::gemm("conv2d", false, true, og, rg, L,
+                                      g + (i * cv.out + gi * og) * L, cols + gi * rg * L, T(1),
+                                      partial + p * size + gi * og * rg);
+                       }
+                     }
+                   });
+  std::copy_n(partial, size, dw);
+  for (std::int64_t p = 1; p < parts; ++p)
+    for (std::int64_t j = 0; j < size; ++j) dw[j] += partial[p * size + j];
 }
 
 // ---- the same three with differentiable ops (create_graph) ---------------------------------
