@@ -152,12 +152,17 @@ const bool blas_ready_at_load = (detail::ensure_blas_ready(), true);
 detail::SerialBlasScope::SerialBlasScope(bool active) : active_(active) {
   if (!active_) return;
   ensure_blas_ready();
+  previous_ = get_num_threads();
+  // Without set_num_threads, get_num_threads() reads OpenBLAS's count, which is 1 in
+  // here: pin the count the library runs with first (the pool reads it meanwhile).
+  int unset = 0;
+  chosen_threads.compare_exchange_strong(unset, previous_);
   if (const auto set = lookup<SetThreadsFn>("openblas_set_num_threads")) set(1);
 }
 
 detail::SerialBlasScope::~SerialBlasScope() {
   if (!active_) return;
-  if (const auto set = lookup<SetThreadsFn>("openblas_set_num_threads")) set(get_num_threads());
+  if (const auto set = lookup<SetThreadsFn>("openblas_set_num_threads")) set(previous_);
 }
 
 std::string blas_kernel() {

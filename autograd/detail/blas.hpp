@@ -46,6 +46,7 @@ class SerialBlasScope {
 
  private:
   bool active_;
+  int previous_ = 1;
 };
 
 // c (m x n, row-major, contiguous) = op(a) @ op(b) + beta * c, where a is stored m x k

@@ -1,5 +1,6 @@
 // pad, unfold / fold, conv1d, conv2d and conv_transpose2d: values against PyTorch 1.13,
 // gradcheck, gradgradcheck, errors, f32 against f64, and thread-count independence.
+#include <dlfcn.h>
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -1083,6 +1084,21 @@ TEST_CASE("conv ops: huge paddings, strides and dilations are a ShapeError, not 
         fold(wx({1, 1, 4}), std::int64_t{1} << 40, 1);
       },
       {"fold", "number of sliding blocks"});
+}
+
+TEST_CASE("conv ops: OpenBLAS gets its thread count back after the samples ran on the pool") {
+  // The kernels run OpenBLAS on one thread while the pool's threads take the samples.
+  using GetThreads = int (*)();
+  const auto openblas_threads =
+      reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  const int threads = get_num_threads();
+  set_num_threads(2);
+  Tensor x = wave({4, 3, 6, 6}, 0.37, 0.1, f32).requires_grad_();
+  Tensor w = wave({5, 3, 3, 3}, 0.23, 0.4, f32).requires_grad_();
+  conv2d(x, w, {}, {.padding = 1}).sum().backward();
+  CHECK(get_num_threads() == 2);
+  if (openblas_threads != nullptr) CHECK(openblas_threads() == 2);
+  set_num_threads(threads);
 }
 
 TEST_CASE("conv ops: f32 agrees with f64, and 1 and 2 threads give the same bits") {
