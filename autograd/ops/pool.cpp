@@ -402,11 +402,14 @@ Tensor as_2d(const char* op, const Tensor& x) {
   return unsqueeze(x, -2);
 }
 
-// PyTorch's nearest_idx: the input index that output index i reads.
+// The input index that output index i reads, as PyTorch's forward computes it
+// (nearest_neighbor_compute_source_index, in float): floor(i / scale) with a given scale,
+// else floor(i * in / out). PyTorch's backward (nearest_idx) takes i and i / 2 when out is
+// in or 2 in, which differs from its forward when a scale factor is given that is not
+// out / in (interpolate of 2 values with scale_factor 2.3 reads 0, 0, 0, 1); xgrad's
+// backward is the adjoint of this forward.
 std::int64_t nearest_source(std::int64_t i, std::int64_t in, std::int64_t out,
                             std::optional<double> scale) {
-  if (out == in) return i;
-  if (out == 2 * in) return i >> 1;
   const float s = scale && *scale > 0.0 ? static_cast<float>(1.0 / *scale)
                                         : static_cast<float>(in) / static_cast<float>(out);
   return std::min(static_cast<std::int64_t>(std::floor(static_cast<float>(i) * s)), in - 1);

@@ -284,6 +284,18 @@ TEST_CASE("upsample_nearest2d and interpolate: values and gradient against PyTor
   ug.requires_grad_();
   sum(upsample_nearest2d(ug, {5, 4}) * arange(20, {.dtype = f64}).reshape({1, 1, 5, 4})).backward();
   check_values(ug.grad(), {27, 18, 21, 58, 32, 34}, 0);
+  // A scale factor maps back even when the output is the input's size or twice it:
+  // torch.ops.aten.upsample_nearest2d(torch.arange(6.).reshape(1, 2, 3, 1), [3, 1], 2.0, None)
+  check_values(upsample_nearest2d(arange(6, {.dtype = f64}).reshape({1, 2, 3, 1}), {3, 1}, 2.0,
+                                  std::nullopt),
+               {0, 0, 1, 3, 3, 4}, 0);
+  // y = torch.arange(4.).reshape(1, 2, 2).requires_grad_(); o = F.interpolate(y,
+  // scale_factor=2.3); (o * torch.arange(1., 9.).reshape(1, 2, 4)).sum().backward()
+  Tensor y = arange(4, {.dtype = f64}).reshape({1, 2, 2}).requires_grad_();
+  Tensor o = interpolate(y, {.scale_factor = {2.3}});
+  check_values(o, {0, 0, 0, 1, 2, 2, 2, 3}, 0);
+  sum(o * arange(1, 9, 1, {.dtype = f64}).reshape({1, 2, 4})).backward();
+  check_values(y.grad(), {6, 4, 18, 8}, 0);  // the adjoint of the forward above
 }
 
 TEST_CASE("avg pools, adaptive pool, upsampling: gradcheck and gradgradcheck") {
