@@ -147,6 +147,10 @@ class NNGen:
 
     def __init__(self, g):
         self.g, self.r = g, g.r
+        # Running statistics of a batch_norm in training, which a later one may share (not
+        # after one in evaluation: its backward reads them, and PyTorch would see the later
+        # in-place update there, with no version check).
+        self.trained_stats = None
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -183,7 +187,7 @@ class NNGen:
         r = self.r
         mode = r.choice(["constant", "reflect", "replicate"])
         if x is None:
-            rank = r.randint(2, 4)
+            rank = r.randint(1 if mode == "constant" else 2, 4)
             x = self.new_input([r.randint(1, 3)] + [r.randint(1, 5) for _ in range(rank - 1)])
         sh = self.shape(x)
         d = len(sh)
@@ -245,6 +249,7 @@ class NNGen:
         if win is None:
             return None
         batched = r.random() < 0.85
+        bad_kind = r.choice(["blocks", "channels"]) if bad else None
         if r.random() < 0.4 and not bad:
             img = self.image(None, 2, batched, c)
             h, w = self.shape(img)[-2:]
@@ -257,7 +262,8 @@ class NNGen:
             for n, k, d, p, st in zip((h, w), win["kernel"], win["dilation"], win["padding"],
                                       win["stride"]):
                 blocks *= (n + 2 * p - d * (k - 1) - 1) // st + 1
-            shape = [c * win["kernel"][0] * win["kernel"][1], blocks + (1 if bad else 0)]
+            shape = [c * win["kernel"][0] * win["kernel"][1] + (bad_kind == "channels"),
+                     blocks + (bad_kind == "blocks")]
             src = self.new_input(([r.randint(1, 3)] if batched else []) + shape)
         return dict({"op": "fold", "args": [src], "output_size": [h, w]}, **win)
 
@@ -265,7 +271,8 @@ class NNGen:
         """conv1d / conv2d (spatial 1 / 2): padding numbers or "same" / "valid"."""
         r = self.r
         sp = 1 if op == "conv1d" else 2
-        bad_kind = r.choice(["channels", "kernel", "groups", "same_stride"]) if bad else None
+        bad_kind = r.choice(["channels", "kernel", "groups", "same_stride", "bias", "stride",
+                             "weight_rank"]) if bad else None
         if x is None:
             c = r.choice([1, 2, 3, 4, 4])
             x = self.image(None, sp, c=c)
@@ -294,9 +301,12 @@ class NNGen:
                 stride[0] = 2
         else:
             stride = [draw_stride(r, k) for k in kern]
+        if bad_kind == "stride":
+            stride[0] = 0
         cin = max(1, c // groups) + (1 if bad_kind == "channels" else 0)
-        w = self.param([out, cin] + kern)
-        args = [x, w] + ([self.param([out], 0.7)] if r.random() < 0.5 else [])
+        w = self.param([out, cin] + kern[:sp - (bad_kind == "weight_rank")])
+        bias = r.random() < 0.5 or bad_kind == "bias"
+        args = [x, w] + ([self.param([out + (bad_kind == "bias")], 0.7)] if bias else [])
         one = (lambda v: v[0]) if sp == 1 else (lambda v: v)
         return {"op": op, "args": args, "stride": one(stride), "padding": mode or one(pad),
                 "dilation": one(dil), "groups": groups}
@@ -324,10 +334,10 @@ class NNGen:
         return {"op": "conv_transpose2d", "args": args, "stride": stride, "padding": pad,
                 "output_padding": outpad, "groups": groups, "dilation": dil}
 
-    def pool_window(self, sizes, bad, dilation):
-        """kernel, stride (None: the kernel), padding (at most half the kernel), dilation."""
+    def pool_window(self, sizes, bad_kind, dilation):
+        """kernel, stride (None: the kernel), padding (at most half the kernel), dilation;
+        bad_kind (kernel, padding, stride) makes the first dimension's invalid."""
         r = self.r
-        bad_kind = r.choice(["kernel", "padding"]) if bad else None
         kern, pad, dil = [], [], []
         for i, n in enumerate(sizes):
             d = r.choice([1, 1, 2, 3]) if dilation else 1
@@ -344,6 +354,8 @@ class NNGen:
             pad.append(p)
             dil.append(d)
         stride = None if r.random() < 0.3 else [draw_stride(r, k) for k in kern]
+        if bad_kind == "stride":
+            stride = [0] + kern[1:]
         return kern, stride, pad, dil
 
     def pool(self, x, bad, op):
@@ -352,7 +364,9 @@ class NNGen:
         x = self.image(x, sp)
         if x is None:
             return None
-        win = self.pool_window(self.shape(x)[-sp:], bad, op.startswith("max"))
+        bad_kind = r.choice(["kernel", "padding", "stride"] +
+                            (["divisor"] if op == "avg_pool2d" else [])) if bad else None
+        win = self.pool_window(self.shape(x)[-sp:], bad_kind, op.startswith("max"))
         if win is None:
             return None
         kern, stride, pad, dil = win if sp == 2 else [v and v[0] for v in win]
@@ -363,7 +377,8 @@ class NNGen:
         else:
             s["count_include_pad"] = r.random() < 0.5
             if op == "avg_pool2d":
-                s["divisor_override"] = r.choice([None, None, None, 1, 2, 5])
+                s["divisor_override"] = 0 if bad_kind == "divisor" else \
+                    r.choice([None, None, None, 1, 2, 5])
         return s
 
     def adaptive_avg_pool2d(self, x, bad):
@@ -377,8 +392,8 @@ class NNGen:
 
     def upsample_nearest2d(self, x, bad):
         r = self.r
-        x = self.image(x, 2, batched=True)
-        if x is None or bad or self.g.env[x].dim() != 4:
+        x = self.image(x, 2, batched=not bad)  # unbatched (C, H, W): an error
+        if x is None or self.g.env[x].dim() != (3 if bad else 4):
             return None
         h, w = self.shape(x)[-2:]
         size = [r.choice([h, 2 * h, r.randint(1, 10)]), r.choice([w, 2 * w, r.randint(1, 10)])]
@@ -388,7 +403,7 @@ class NNGen:
 
         s = {"op": "upsample_nearest2d", "args": [x], "size": size,
              "scale_h": scale(h, size[0]), "scale_w": scale(w, size[1])}
-        return s if nearest_consistent(s, self.shape(x)) else None
+        return s if bad or nearest_consistent(s, self.shape(x)) else None
 
     def interpolate(self, x, bad):
         r = self.r
@@ -408,7 +423,7 @@ class NNGen:
 
     def batch_norm(self, x, bad):
         g, r = self.g, self.r
-        bad_kind = r.choice(["one_value", "no_stats", "weight"]) if bad else None
+        bad_kind = r.choice(["one_value", "no_stats", "weight", "stats_size"]) if bad else None
         if x is None:
             one = bad_kind == "one_value"
             shape = [1 if one else r.randint(1, 3), r.randint(1, 4)] + \
@@ -419,7 +434,7 @@ class NNGen:
             return None
         c, per_channel = sh[1], math.prod(sh) // sh[1]
         training = r.random() < 0.6 or bad_kind == "one_value"
-        stats = not training or r.random() < 0.7
+        stats = not training or r.random() < 0.7 or bad_kind == "stats_size"
         if bad_kind == "no_stats":
             training, stats = False, False
         elif per_channel == 1 and not bad_kind:
@@ -430,9 +445,16 @@ class NNGen:
         if bad_kind == "weight":
             s["weight"] = True
         if stats:
-            rm, rv = g.leaf((c,), False), g.leaf((c,), False, positive=True)
-            g.kind[rm] = g.kind[rv] = "r"  # updated in place: no other op reads them
+            shared = self.trained_stats
+            if shared and g.env[shared[0]].shape[0] == c and r.random() < 0.8:
+                rm, rv = shared
+            else:
+                n = c + (bad_kind == "stats_size")
+                rm, rv = g.leaf((n,), False), g.leaf((n,), False, positive=True)
+                g.kind[rm] = g.kind[rv] = "r"  # updated in place: only batch_norm reads them
             s["args"] += [rm, rv]
+            if training:
+                self.trained_stats = (rm, rv)
         if s["weight"]:
             s["args"].append(self.param([c + (1 if bad_kind == "weight" else 0)]))
         if s["bias"]:
@@ -461,8 +483,10 @@ class NNGen:
         y = g.add(step)
         if y is None:
             return False
-        if r.random() < 0.35:
-            second = self.draw(r.choice(OPS), y, False)
+        # batch_norm often twice, as a module called twice, sharing its running statistics.
+        twice = focus == "batch_norm" and r.random() < 0.4
+        if twice or r.random() < 0.35:
+            second = self.draw("batch_norm" if twice else r.choice(OPS), y, False)
             y = (second and g.add(second)) or y
         if r.random() < (0.6 if g.order == 2 else 0.3):
             y = g.add({"op": r.choice(POST_OPS), "args": [y]}) or y
@@ -476,4 +500,5 @@ OPS = ["pad", "unfold", "fold", "conv1d", "conv2d", "conv_transpose2d", "max_poo
        "interpolate", "batch_norm"]
 # Ops with programs whose focus step PyTorch rejects.
 ERROR_OPS = ["pad", "unfold", "fold", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
-             "avg_pool2d", "max_pool1d", "avg_pool1d", "interpolate", "batch_norm"]
+             "avg_pool2d", "max_pool1d", "avg_pool1d", "upsample_nearest2d", "interpolate",
+             "batch_norm"]
