@@ -13,7 +13,13 @@ channels...) and expect the same step to fail in xgrad.
 
 Running statistics of batch_norm are leaves without gradient that the step updates in
 place (in training); their values after the forward pass are compared like every other
-tensor's. They are kept out of the other ops' operands (kind "r").
+tensor's. They are kept out of the other ops' operands (kind "r"), but a second
+batch_norm may share those of a first one in training, as a module called twice.
+
+Left out, where PyTorch 1.13 is no reference: nearest upsampling whose backward is not
+the gradient of its forward (nearest_consistent), and second-order programs whose
+expected zeros come from PyTorch's zero-derivative edges (no_reference). batch_norm
+without weight but with bias runs in PyTorch with a weight of ones (see apply_nn).
 """
 import math
 import warnings
@@ -84,8 +90,8 @@ def nearest_consistent(step, shape):
     Not so in PyTorch 1.13 when a scale is given and an output size is the input size or
     twice it, with a scale that does not say so (3 -> 3 with scale 2.0): its forward kernel
     on a contiguous input maps output i to floor(i / scale), but its backward (and its
-    forward on a channels-last input) map it to i, or i / 2, whatever the scale. These
-    draws are left out."""
+    forward on a channels-last input) map it to i, or i / 2, whatever the scale, as xgrad
+    does in both. These draws are left out."""
     x = torch.arange(math.prod(shape), dtype=torch.float64).reshape(shape).requires_grad_()
     try:
         y = apply_nn(step["op"], [x], step)
