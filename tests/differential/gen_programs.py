@@ -11,7 +11,11 @@ in-place writes on intermediates, then a loss and a gradient phase:
 The expected outcome is either the values (all named tensors after the forward pass,
 loss, gradients) or the stage where PyTorch raised ("step K", "grad", "grad2").
 
-Usage: gen_programs.py OUT.json [--first N] [--second M] [--seed S]
+Then programs of convolutions, pooling and batch normalisation (gen_nn.py), first- and
+second-order, whose gradient phase is the same.
+
+Usage: gen_programs.py OUT.json [--first N] [--second M] [--nn-first N] [--nn-second M]
+                       [--seed S]
 """
 import argparse
 import json
@@ -20,6 +24,8 @@ import random
 import sys
 
 import torch
+
+import gen_nn
 
 # Shapes of new leaves; chosen so that many pairs broadcast ((3, 1) x (1, 4), (4,) x (2, 4),
 # 0-D with anything).
@@ -35,6 +41,9 @@ def apply_step(env, s):
     """Runs one step in PyTorch; env maps names to tensors. Shared by generation and replay."""
     op = s["op"]
     a = [env[n] for n in s.get("args", [])]
+    if op in gen_nn.OPS:
+        env[s["out"]] = gen_nn.apply_nn(op, a, s)
+        return
     x = a[0] if a else None
     y = a[1] if len(a) > 1 else None
     c = s.get("scalar")
@@ -96,6 +105,8 @@ def apply_step(env, s):
 
 
 def flat(t):
+    if t._is_zerotensor():  # a gradient PyTorch knows to be zero has no storage to list
+        return [0.0] * t.numel()
     return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 
@@ -214,6 +225,17 @@ class Gen:
                 else step["out"]
         self.steps.append(step)
         return step["out"]
+
+    def add_failing(self, step):
+        """A step PyTorch must reject, ending the program there; None when it runs."""
+        step["out"] = self.name("t")
+        try:
+            apply_step(dict(self.env), step)
+        except (RuntimeError, ValueError):  # what run_program records as an error
+            self.error_stage = f"step {len(self.steps)}"
+            self.steps.append(step)
+            return step["out"]
+        return None
 
     def keep_out(self, step):
         """Marks tensors whose in-place writes would test an implementation choice rather than
@@ -477,9 +499,12 @@ class Gen:
         src = self.index_leaf(tuple(self.env[x].shape), self.bound[x])
         return self.add({"op": "copy_", "args": [x, src]})
 
-    def build(self):
-        """Steps, loss and gradient phase; returns the program (without expectations)."""
+    def build(self, focus=None, bad=False):
+        """Steps, loss and gradient phase; returns the program (without expectations).
+        With a focus (an op of gen_nn.OPS), the steps are gen_nn's program around it."""
         r = self.r
+        if focus is not None:
+            return self.finish() if gen_nn.NNGen(self).build(focus, bad) else None
         for _ in range(r.randint(1, 3)):
             self.leaf(r.choice(SHAPES), r.random() < 0.8)
         if not any(l["requires_grad"] for l in self.leaves):
@@ -489,6 +514,9 @@ class Gen:
         while len(self.steps) < target and tries < 60 and self.error_stage is None:
             tries += 1
             self.random_op()
+        return self.finish()
+
+    def finish(self):
         prog = {"id": self.pid, "order": self.order}
         if self.error_stage is None and not self.make_loss(prog):
             return None
@@ -553,7 +581,7 @@ def run_program(prog):
     for k, s in enumerate(prog["steps"]):
         try:
             apply_step(env, s)
-        except RuntimeError as e:
+        except (RuntimeError, ValueError) as e:  # F.batch_norm raises ValueError
             return {"error": {"stage": f"step {k}", "message": str(e).split("\n")[0]}}
     exp["values"] = {n: {"shape": list(t.shape), "data": flat(t.to(torch.float64))}
                      for n, t in env.items()}
@@ -603,21 +631,38 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--first", type=int, default=2000)
     ap.add_argument("--second", type=int, default=300)
+    ap.add_argument("--nn-first", type=int, default=420)
+    ap.add_argument("--nn-second", type=int, default=140)
     ap.add_argument("--seed", type=int, default=20240611)
     args = ap.parse_args()
     torch.set_grad_enabled(True)
-    rng = random.Random(args.seed)
     progs = []
+
+    def draw(rng, order, count, focus=None):
+        """count programs; with focus (gen_nn.OPS), each op of it in turn at the centre."""
+        for k in range(count):
+            while True:
+                op = focus[k % len(focus)] if focus else None
+                # Every sixth first-order program of an op expects PyTorch's error.
+                bad = order == 1 and op in gen_nn.ERROR_OPS and k // len(focus) % 6 == 5
+                prog = Gen(rng, order, len(progs)).build(op, bad)
+                exp = prog and run_program(prog)
+                if exp is None or not all_finite(exp):
+                    continue  # overflow, nan or no first-order gradient: draw another one
+                if exp.get("error", {}).get("stage") == "grad2" and rng.random() < 0.9:
+                    continue  # mostly a loss linear in the inputs: keep a few of these
+                if focus and gen_nn.no_reference(prog, exp):
+                    continue  # PyTorch's gradients are no reference there: see no_reference
+                prog["expected"] = exp
+                progs.append(prog)
+                break
+
+    rng = random.Random(args.seed)
     for order, count in ((1, args.first), (2, args.second)):
-        while sum(p["order"] == order for p in progs) < count:
-            prog = Gen(rng, order, len(progs)).build()
-            exp = prog and run_program(prog)
-            if exp is None or not all_finite(exp):
-                continue  # overflow, nan or no first-order gradient: draw another program
-            if exp.get("error", {}).get("stage") == "grad2" and rng.random() < 0.9:
-                continue  # mostly a loss linear in the inputs: keep a few of these
-            prog["expected"] = exp
-            progs.append(prog)
+        draw(rng, order, count)
+    rng = random.Random(args.seed + 1)  # the programs above do not depend on gen_nn's
+    for order, count in ((1, args.nn_first), (2, args.nn_second)):
+        draw(rng, order, count, gen_nn.OPS)
     with open(args.out, "w") as f:
         json.dump({"torch_version": torch.__version__, "seed": args.seed, "programs": progs}, f)
     errors = sum("error" in p["expected"] for p in progs)

@@ -2,9 +2,10 @@
 // gen_programs.py (steps over named tensors, a loss, first- or second-order gradients)
 // through xgrad and compares every value, gradient and error with PyTorch's, in float64.
 //
-// Usage: test_differential PROGRAMS.json [--all] [--id N]
+// Usage: test_differential PROGRAMS.json [--all] [--id N] [--ops]
 //   --all   print every disagreement (default: the first 20)
 //   --id N  run only program N
+//   --ops   print, per op, the programs using it and how many agree
 // Exit status: 0 when all programs agree, 1 otherwise, 77 (skip) when the programs file is
 // missing because /usr/bin/python3 has no torch.
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -22,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include <xgrad.hpp>
+
+#include "ops.hpp"
 
 namespace {
 
@@ -56,11 +60,10 @@ json tensors_json(const std::vector<Tensor>& ts) {
   return out;
 }
 
-// One op of a program: its tensor arguments and the step's attributes.
-using OpFn = std::function<Tensor(std::vector<Tensor>&, const json&)>;
+using difftest::OpFn;
 
 // The ops by the names gen_programs.py uses (PyTorch's, with _s for a scalar operand).
-const std::unordered_map<std::string, OpFn>& ops() {
+const difftest::OpTable& ops() {
   using A = std::vector<Tensor>;
   using J = const json&;
   auto c = [](J s) { return s.at("scalar").get<double>(); };
@@ -72,7 +75,8 @@ const std::unordered_map<std::string, OpFn>& ops() {
                  Tensor (*ts)(const Tensor&, double)) -> OpFn {
     return [=](A& a, J s) { return a.size() > 1 ? tt(a[0], a[1]) : ts(a[0], c(s)); };
   };
-  static const std::unordered_map<std::string, OpFn> table = {
+  static const difftest::OpTable table = [&] {
+    difftest::OpTable t = {
       // Elementwise with broadcasting.
       {"add", [](A& a, J) { return xg::add(a[0], a[1]); }},
       {"sub", [](A& a, J) { return xg::sub(a[0], a[1]); }},
@@ -191,7 +195,10 @@ const std::unordered_map<std::string, OpFn>& ops() {
       {"zero_", [](A& a, J) { return a[0].zero_(); }},
       {"copy_", [](A& a, J) { return a[0].copy_(a[1]); }},
       {"clamp_", [](A& a, J s) { return a[0].clamp_(opt_double(s, "min"), opt_double(s, "max")); }},
-  };
+    };
+    difftest::add_nn_ops(t);
+    return t;
+  }();
   return table;
 }
 
@@ -422,18 +429,50 @@ void print_program(const json& prog, const std::vector<std::string>& diffs) {
   for (const auto& d : diffs) std::cout << "  DIFF " << d << "\n";
 }
 
+// Programs per op (--ops): those with a step of the op, of which second-order, expecting
+// an error at such a step, and agreeing with PyTorch.
+struct OpCount {
+  long programs = 0, second = 0, errors = 0, agree = 0;
+};
+
+void count_ops(const json& prog, bool agreed, std::map<std::string, OpCount>& counts) {
+  std::set<std::string> ops_used;
+  for (const auto& s : prog["steps"]) ops_used.insert(s["op"].get<std::string>());
+  const json& exp = prog["expected"];
+  std::string error_op;
+  if (exp.contains("error")) {
+    const std::string stage = exp["error"]["stage"];
+    if (stage.rfind("step ", 0) == 0) error_op = prog["steps"][std::stoul(stage.substr(5))]["op"];
+  }
+  for (const std::string& op : ops_used) {
+    OpCount& c = counts[op];
+    ++c.programs;
+    c.second += prog["order"] == 2;
+    c.errors += op == error_op;
+    c.agree += agreed;
+  }
+}
+
+void print_op_counts(const std::map<std::string, OpCount>& counts) {
+  for (const auto& [op, c] : counts) {
+    std::cout << "  " << op << ": " << c.programs << " programs (" << c.second << " second-order, "
+              << c.errors << " expect its error), " << c.agree << " agree\n";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: test_differential PROGRAMS.json [--all] [--id N]\n";
+    std::cerr << "usage: test_differential PROGRAMS.json [--all] [--id N] [--ops]\n";
     return 2;
   }
-  bool all = false;
+  bool all = false, per_op = false;
   long only = -1;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--all") all = true;
+    if (a == "--ops") per_op = true;
     if (a == "--id" && i + 1 < argc) only = std::stol(argv[++i]);
   }
   std::ifstream in(argv[1]);
@@ -448,11 +487,13 @@ int main(int argc, char** argv) {
   const json doc = json::parse(in);
   long first = 0, second = 0, agree = 0, disagree = 0;
   std::vector<std::pair<const json*, std::vector<std::string>>> shown;
+  std::map<std::string, OpCount> op_counts;
   for (const json& prog : doc["programs"]) {
     if (only >= 0 && prog["id"] != only) continue;
     (prog["order"] == 1 ? first : second)++;
     Runner runner{prog, json::object(), Env()};
     const std::vector<std::string> diffs = compare(prog, prog["expected"], runner.run());
+    count_ops(prog, diffs.empty(), op_counts);
     if (diffs.empty()) {
       ++agree;
       continue;
@@ -462,6 +503,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "differential: " << first + second << " programs (" << first << " first-order, "
             << second << " second-order), " << agree << " agree, " << disagree << " disagree\n";
+  if (per_op) print_op_counts(op_counts);
   if (!shown.empty()) {
     std::cout << "PyTorch " << doc.value("torch_version", "?") << ", seed " << doc.value("seed", 0)
               << "; " << (all ? "all" : "the first") << " " << shown.size() << " disagreements:\n";
