@@ -90,8 +90,10 @@ def nearest_consistent(step, shape):
     Not so in PyTorch 1.13 when a scale is given and an output size is the input size or
     twice it, with a scale that does not say so (3 -> 3 with scale 2.0): its forward kernel
     on a contiguous input maps output i to floor(i / scale), but its backward (and its
-    forward on a channels-last input) map it to i, or i / 2, whatever the scale, as xgrad
-    does in both. These draws are left out."""
+    forward on a channels-last input) map it to i, or i / 2, whatever the scale. xgrad
+    follows the forward (floor(i / scale), tested against PyTorch's values in
+    tests/autograd/test_pool.cpp) with its adjoint as the backward. These draws are left
+    out."""
     x = torch.arange(math.prod(shape), dtype=torch.float64).reshape(shape).requires_grad_()
     try:
         y = apply_nn(step["op"], [x], step)
