@@ -34,9 +34,7 @@ template <class Size> Size size2(const json& j) {
 }
 
 // A pool's stride: null (not given: the kernel size) or a size.
-xg::PoolSize2d pool_stride(const json& j) {
-  return j.is_null() ? xg::PoolSize2d() : size2<xg::PoolSize2d>(j);
-}
+xg::Size2 pool_stride(const json& j) { return j.is_null() ? xg::Size2() : size2<xg::Size2>(j); }
 
 // Convolution padding: "same" / "valid", one number or [h, w].
 xg::ConvPadding conv_padding(const json& j) {
@@ -112,24 +110,24 @@ void add_nn_ops(OpTable& table) {
        }},
       {"max_pool2d",
        [](A& a, J s) {
-         return xg::max_pool2d(a[0], {.kernel_size = size2<xg::PoolSize2d>(s.at("kernel")),
+         return xg::max_pool2d(a[0], {.kernel_size = size2<xg::Size2>(s.at("kernel")),
                                       .stride = pool_stride(s.at("stride")),
-                                      .padding = size2<xg::PoolSize2d>(s.at("padding")),
-                                      .dilation = size2<xg::PoolSize2d>(s.at("dilation")),
+                                      .padding = size2<xg::Size2>(s.at("padding")),
+                                      .dilation = size2<xg::Size2>(s.at("dilation")),
                                       .ceil_mode = s.at("ceil_mode").get<bool>()});
        }},
       {"avg_pool2d",
        [](A& a, J s) {
-         return xg::avg_pool2d(a[0], {.kernel_size = size2<xg::PoolSize2d>(s.at("kernel")),
+         return xg::avg_pool2d(a[0], {.kernel_size = size2<xg::Size2>(s.at("kernel")),
                                       .stride = pool_stride(s.at("stride")),
-                                      .padding = size2<xg::PoolSize2d>(s.at("padding")),
+                                      .padding = size2<xg::Size2>(s.at("padding")),
                                       .ceil_mode = s.at("ceil_mode").get<bool>(),
                                       .count_include_pad = s.at("count_include_pad").get<bool>(),
                                       .divisor_override = opt_i64(s, "divisor_override")});
        }},
       {"adaptive_avg_pool2d",
        [](A& a, J s) {
-         return xg::adaptive_avg_pool2d(a[0], size2<xg::PoolSize2d>(s.at("output_size")));
+         return xg::adaptive_avg_pool2d(a[0], size2<xg::Size2>(s.at("output_size")));
        }},
       {"max_pool1d",
        [](A& a, J s) {
@@ -149,8 +147,8 @@ void add_nn_ops(OpTable& table) {
        }},
       {"upsample_nearest2d",
        [](A& a, J s) {
-         return xg::upsample_nearest2d(a[0], size2<xg::PoolSize2d>(s.at("size")),
-                                       opt_f64(s, "scale_h"), opt_f64(s, "scale_w"));
+         return xg::upsample_nearest2d(a[0], size2<xg::Size2>(s.at("size")), opt_f64(s, "scale_h"),
+                                       opt_f64(s, "scale_w"));
        }},
       {"interpolate",
        [](A& a, J s) {
