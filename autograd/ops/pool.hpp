@@ -94,8 +94,10 @@ Tensor avg_pool1d(const Tensor& x, const AvgPool1dOptions& options);
 // PyTorch's upsample_nearest2d (legacy "nearest"): x (N, C, H, W) to (N, C, out_h, out_w),
 // output (i, j) = x[src(i, H, out_h, scale_h), src(j, W, out_w, scale_w)] with
 // src(i, in, out, scale) = min(floor(i * s), in - 1), s = 1 / scale when a scale is given,
-// else in / out, computed in float as PyTorch (i when out == in, i / 2 when out == 2 in).
-// The backward sums the gradients of the outputs that read each input.
+// else in / out, computed in float as PyTorch's forward on a contiguous input. (PyTorch's
+// backward, and its forward on a one-channel input, take i when out == in and i / 2 when
+// out == 2 in even when a given scale says otherwise.) The backward sums the gradients of
+// the outputs that read each input.
 Tensor upsample_nearest2d(const Tensor& x, Size2 output_size,
                           std::optional<double> scale_h = std::nullopt,
                           std::optional<double> scale_w = std::nullopt);
